@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"tdjwt/helper"
+)
+
+func (c *cli) inspect(args []string) error {
+	fs := c.flags("inspect", "inspect [--pem FILE] [TOKEN]   (the token is read from stdin when not given)")
+	pem := fs.String("pem", "", "verify the signature with this private key `file`")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	var token string
+	switch fs.NArg() {
+	case 0:
+		b, err := io.ReadAll(io.LimitReader(c.stdin, 1<<20))
+		if err != nil {
+			return &helper.Error{Code: helper.CodeBadInput, Msg: "reading the token on stdin: " + err.Error(), Hint: "pipe a token: tdjwt token | tdjwt inspect"}
+		}
+		token = string(b)
+	case 1:
+		token = fs.Arg(0)
+	default:
+		return usageError{"inspect takes at most one token"}
+	}
+	in, err := helper.Inspect(token, c.now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "header:\n%s\nclaims:\n%s\n", in.Header, in.Claims)
+	now := c.now()
+	switch {
+	case !in.HasExp:
+		fmt.Fprintln(c.stdout, "expiry: none (no exp claim)")
+	case in.Expired:
+		fmt.Fprintf(c.stdout, "expiry: EXPIRED at %s (%s ago)\n", in.Expiry.UTC().Format(time.RFC3339), now.Sub(in.Expiry).Round(time.Second))
+	default:
+		fmt.Fprintf(c.stdout, "expiry: valid until %s (%s left)\n", in.Expiry.UTC().Format(time.RFC3339), in.Expiry.Sub(now).Round(time.Second))
+	}
+	if *pem == "" {
+		fmt.Fprintln(c.stdout, "signature: not verified (give --pem FILE to verify)")
+		return nil
+	}
+	if err := helper.VerifyWithPEMFile(strings.TrimSpace(token), *pem); err != nil {
+		fmt.Fprintln(c.stdout, "signature: INVALID")
+		return err
+	}
+	fmt.Fprintf(c.stdout, "signature: valid (RS256, key %s)\n", *pem)
+	return nil
+}

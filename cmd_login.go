@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"tdjwt/helper"
+)
+
+func (c *cli) login(args []string) error {
+	var r helper.LoginRequest
+	fs := c.flags("login", "login --profile NAME --pem FILE --user USER (--base-url URL | --org ORG) [flags] < pat.txt")
+	fs.StringVar(&r.PEMFile, "pem", "", "private key `file` from the Lake console (RSA, PKCS#1 or PKCS#8, unencrypted)")
+	fs.StringVar(&r.User, "user", "", "database `user`, exactly as created (case matters)")
+	fs.StringVar(&r.BaseURL, "base-url", "", "Lake console or API `url`; the org defaults to its first DNS label")
+	fs.StringVar(&r.Org, "org", "", "organisation `value` for the org claim")
+	fs.StringVar(&r.Kid, "kid", "", "key `name` in the console (default: the PEM file name without its extension)")
+	fs.StringVar(&r.OrgClaim, "org-claim", "", "org claim `name`: org_id (default) or org_key")
+	fs.StringVar(&r.Issuer, "issuer", "", "iss claim (default \"tdjwt\")")
+	fs.StringVar(&r.Lifetime, "lifetime", "", "token `lifetime`: Go duration or seconds, up to one year (default 1h)")
+	fs.StringVar(&r.IssuedAt, "issued-at", "", "iat `policy`: a backdate such as 60s (default), now, zero or omit")
+	fs.StringVar(&r.Margin, "refresh-margin", "", "refresh `margin` before exp (default: max(60s, 10% of the lifetime))")
+	fs.StringVar(&r.Keystore, "keystore", "", "where secrets go: keyring (default) or file:DIR")
+	fs.BoolVar(&r.NoCache, "no-cache", false, "never cache this profile's tokens on disk")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"login takes no arguments (the PAT is read from stdin, never from the command line)"}
+	}
+	r.Profile = c.profileName("")
+	h, err := c.helper()
+	if err != nil {
+		return err
+	}
+	pat, err := c.readPAT(r.Profile)
+	if err != nil {
+		return err
+	}
+	r.PAT = pat
+	p, err := h.Login(r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "tdjwt: profile %s saved: user %s, %s %s, kid %s, lifetime %s, secrets in %s\n",
+		r.Profile, p.User, p.OrgClaim, p.Org, p.Kid, p.Lifetime, p.Keystore)
+	fmt.Fprintf(c.stderr, "tdjwt: the key is stored; you may delete %s. Try: tdjwt token --profile %s\n", r.PEMFile, r.Profile)
+	return nil
+}
+
+// readPAT reads the PAT from stdin (one line, trailing newline stripped) or,
+// on a terminal, from a no-echo prompt.
+func (c *cli) readPAT(profile string) (helper.Secret, error) {
+	if c.stdinTTY {
+		fmt.Fprintf(c.stderr, "Personal access token for profile %s (input hidden): ", profile)
+		b, err := c.readPassword()
+		fmt.Fprintln(c.stderr)
+		if err != nil {
+			return helper.Secret{}, &helper.Error{Code: helper.CodeBadInput, Msg: "reading the PAT from the terminal: " + err.Error(), Hint: "pipe it instead: tdjwt login ... < pat.txt"}
+		}
+		return helper.NewSecret(strings.TrimSpace(string(b))), nil
+	}
+	b, err := io.ReadAll(io.LimitReader(c.stdin, 64<<10+1))
+	if err != nil {
+		return helper.Secret{}, &helper.Error{Code: helper.CodeBadInput, Msg: "reading the PAT from stdin: " + err.Error(), Hint: "pipe the PAT on stdin: tdjwt login ... < pat.txt"}
+	}
+	if len(b) > 64<<10 {
+		return helper.Secret{}, &helper.Error{Code: helper.CodeBadInput, Msg: "stdin is far too long for a PAT", Hint: "pipe just the PAT on stdin: tdjwt login ... < pat.txt"}
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	return helper.NewSecret(string(b)), nil
+}

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+)
+
+func (c *cli) profiles(args []string) error {
+	fs := c.flags("profiles", "profiles")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"profiles takes no arguments"}
+	}
+	h, err := c.helper()
+	if err != nil {
+		return err
+	}
+	list, err := h.Profiles()
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(c.stderr, "tdjwt: no profiles in %s; create one with tdjwt login\n", h.ConfigPath)
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tUSER\tORG\tKID\tLIFETIME\tKEYSTORE\tSECRETS")
+	for _, s := range list {
+		p := s.Profile
+		fmt.Fprintf(tw, "%s\t%s\t%s=%s\t%s\t%s\t%s\t%s\n", s.Name, p.User, p.OrgClaim, p.Org, p.Kid, p.Lifetime, p.Keystore, s.Secrets)
+	}
+	return tw.Flush()
+}
+
+func (c *cli) logout(args []string) error {
+	fs := c.flags("logout", "logout --profile NAME")
+	if err := c.parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{"logout takes no arguments"}
+	}
+	name := c.profileName("")
+	h, err := c.helper()
+	if err != nil {
+		return err
+	}
+	if err := h.Logout(name); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stderr, "tdjwt: profile %s removed (secrets, settings and cached tokens)\n", name)
+	return nil
+}

@@ -1,0 +1,62 @@
+package helper
+
+import (
+	"errors"
+
+	"tdjwt/keystore"
+)
+
+// Code classifies an error for the caller: each has a stable exit code (set
+// in main) and is the "code" of the JSON error object.
+type Code string
+
+const (
+	CodeUsage         Code = "usage"                // bad flags or arguments
+	CodeNotConfigured Code = "not_configured"       // unknown profile, missing secrets
+	CodeKeystore      Code = "keystore_unavailable" // keychain or file keystore unusable
+	CodeBadInput      Code = "bad_input"            // bad key, PAT, request, config or token
+	CodeInternal      Code = "internal"             // anything else
+)
+
+// Error is what every helper operation returns on failure: a message and a
+// hint, both free of secrets.
+type Error struct {
+	Code Code
+	Msg  string
+	Hint string
+	Err  error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil && e.Msg == "" {
+		return e.Err.Error()
+	}
+	return e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func fail(code Code, msg, hint string) *Error { return &Error{Code: code, Msg: msg, Hint: hint} }
+
+// AsError turns any error into an *Error, classifying keystore sentinels.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	var ke *keystore.Error
+	hint := ""
+	if errors.As(err, &ke) {
+		hint = ke.Hint
+	}
+	code := CodeInternal
+	switch {
+	case errors.Is(err, keystore.ErrNotFound):
+		code = CodeNotConfigured
+	case errors.Is(err, keystore.ErrUnavailable), errors.Is(err, keystore.ErrInsecure), errors.Is(err, keystore.ErrTooBig):
+		code = CodeKeystore
+	case errors.Is(err, keystore.ErrBadSpec):
+		code = CodeUsage
+	}
+	return &Error{Code: code, Msg: err.Error(), Hint: hint, Err: err}
+}

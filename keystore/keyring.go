@@ -1,0 +1,97 @@
+package keystore
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zalando/go-keyring"
+)
+
+// Service is the keychain service name of every tdjwt item.
+const Service = "tdjwt"
+
+// DefaultTimeout bounds each keychain call: go-keyring has no timeout of its
+// own, and a Secret Service that never answers must not hang the caller.
+const DefaultTimeout = 10 * time.Second
+
+// Keyring stores items in the OS keychain under service "tdjwt", account
+// = item name.
+type Keyring struct {
+	Timeout time.Duration
+	getenv  func(string) string
+}
+
+var _ Store = (*Keyring)(nil)
+
+func NewKeyring(getenv func(string) string) *Keyring {
+	return &Keyring{Timeout: DefaultTimeout, getenv: getenv}
+}
+
+func (k *Keyring) Spec() string { return "keyring" }
+
+func (k *Keyring) Get(item string) ([]byte, error) {
+	var v string
+	err := k.call("read", item, func() (err error) {
+		v, err = keyring.Get(Service, item)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []byte(v), nil
+}
+
+func (k *Keyring) Set(item string, value []byte) error {
+	return k.call("write", item, func() error { return keyring.Set(Service, item, string(value)) })
+}
+
+func (k *Keyring) Delete(item string) error {
+	err := k.call("delete", item, func() error { return keyring.Delete(Service, item) })
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// call checks for a usable bus, then runs fn with a deadline, and turns
+// go-keyring's and D-Bus's errors into sentinels with hints.
+func (k *Keyring) call(op, item string, fn func() error) error {
+	if err := sessionBus(k.getenv); err != nil {
+		return &Error{Op: op, Store: "keyring", Item: item, Err: wrapped{ErrUnavailable, err},
+			Hint: "start a desktop session with a Secret Service (gnome-keyring, KeePassXC), or use --keystore file:DIR on a headless machine"}
+	}
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(k.Timeout):
+		return &Error{Op: op, Store: "keyring", Item: item, Err: fmt.Errorf("%w: no answer within %s", ErrUnavailable, k.Timeout),
+			Hint: "check that the keychain service is running and not waiting on a prompt; TDJWT_KEYRING_TIMEOUT sets the limit"}
+	}
+	if err == nil {
+		return nil
+	}
+	e := &Error{Op: op, Store: "keyring", Item: item}
+	msg := err.Error()
+	switch {
+	case errors.Is(err, keyring.ErrNotFound):
+		e.Err = ErrNotFound
+		e.Hint = "run tdjwt login again for this profile"
+	case errors.Is(err, keyring.ErrSetDataTooBig):
+		e.Err = wrapped{ErrTooBig, err}
+		e.Hint = "the keychain refuses secrets this large; use a 2048- or 3072-bit key or --keystore file:DIR"
+	case strings.Contains(msg, "failed to unlock"):
+		e.Err = wrapped{ErrUnavailable, errors.New("the keyring is locked")}
+		e.Hint = "unlock it: on a desktop, log in to the session; headless: printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --replace --unlock --components=secrets"
+	case strings.Contains(msg, "org.freedesktop.secrets"), strings.Contains(msg, "dbus"), strings.Contains(msg, "ServiceUnknown"):
+		e.Err = wrapped{ErrUnavailable, err}
+		e.Hint = "no Secret Service answers on the session bus: start gnome-keyring-daemon or KeePassXC's Secret Service, or use --keystore file:DIR"
+	default:
+		e.Err = wrapped{ErrUnavailable, err}
+		e.Hint = "check that the OS keychain is reachable, or use --keystore file:DIR"
+	}
+	return e
+}

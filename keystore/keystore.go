@@ -1,0 +1,71 @@
+// Package keystore keeps tdjwt's secrets: in the OS keychain through
+// go-keyring (macOS Keychain, Windows Credential Manager, the Secret Service
+// on Linux), or, for headless servers and containers, in files in a private
+// directory. Callers see one small interface and sentinel errors; backend
+// errors are wrapped with the item's name, never its value.
+package keystore
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors; test with errors.Is.
+var (
+	ErrNotFound    = errors.New("item not found")
+	ErrUnavailable = errors.New("keystore unavailable")
+	ErrTooBig      = errors.New("secret too big for this keystore")
+	ErrInsecure    = errors.New("insecure permissions")
+	ErrBadSpec     = errors.New("unknown keystore")
+)
+
+// Store is a place for secrets, addressed by item name.
+type Store interface {
+	// Get returns the item's value, or an error wrapping ErrNotFound.
+	Get(item string) ([]byte, error)
+	// Set creates or replaces the item as a whole.
+	Set(item string, value []byte) error
+	// Delete removes the item; deleting a missing item is not an error.
+	Delete(item string) error
+	// Spec names the store as the user writes it: "keyring" or "file:DIR".
+	Spec() string
+}
+
+// Error wraps a backend failure with the operation, store and item name,
+// and a hint that says what to do. It never holds a secret.
+type Error struct {
+	Op, Store, Item string
+	Err             error // a sentinel, possibly wrapping the backend's error
+	Hint            string
+}
+
+func (e *Error) Error() string {
+	return e.Store + ": " + e.Op + " " + e.Item + ": " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// wrapped joins a sentinel and a backend error so that errors.Is finds the
+// sentinel and the message keeps the backend's words.
+type wrapped struct {
+	sentinel, cause error
+}
+
+func (w wrapped) Error() string   { return w.sentinel.Error() + ": " + w.cause.Error() }
+func (w wrapped) Unwrap() []error { return []error{w.sentinel, w.cause} }
+
+// Open returns the store named by spec: "keyring" or "file:DIR". getenv
+// is the process environment (the keyring needs it to find the session bus).
+func Open(spec string, getenv func(string) string) (Store, error) {
+	switch {
+	case spec == "keyring":
+		return NewKeyring(getenv), nil
+	case strings.HasPrefix(spec, "file:"):
+		dir := strings.TrimPrefix(spec, "file:")
+		if dir == "" {
+			return nil, &Error{Op: "open", Store: spec, Err: ErrBadSpec, Hint: "write file:DIR with an absolute directory, e.g. file:/var/run/secrets/tdjwt"}
+		}
+		return NewFile(dir)
+	}
+	return nil, &Error{Op: "open", Store: spec, Err: ErrBadSpec, Hint: "use --keystore keyring or --keystore file:DIR"}
+}
