@@ -115,7 +115,7 @@ func run(s *sys) int {
 			return exitOK
 		}
 		if name != "git-credential-tdjwt" {
-			return c.report(usageError{err.Error() + "\n\n" + usageText})
+			return c.report(usageError{err.Error()})
 		}
 	}
 	args = pre.Args()
@@ -150,14 +150,12 @@ func run(s *sys) int {
 		return c.doctor(args)
 	case "version", "--version":
 		fmt.Fprintln(s.stdout, "tdjwt", buildVersion())
-	case "help", "":
-		if verb == "" {
-			fmt.Fprint(s.stderr, usageText)
-			return exitUsage
-		}
+	case "help":
 		fmt.Fprint(s.stdout, usageText)
+	case "":
+		err = usageError{"no command given"}
 	default:
-		err = usageError{fmt.Sprintf("unknown command %q\n\n%s", clip(verb), usageText)}
+		err = usageError{fmt.Sprintf("unknown command %q", clip(verb))}
 	}
 	return c.finish(err)
 }
@@ -177,13 +175,12 @@ func (c *cli) report(err error) int {
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		msg, rest, _ := strings.Cut(ue.msg, "\n\n")
+		msg := ue.msg
 		fmt.Fprintf(c.stderr, "tdjwt: error: %s\n", msg)
 		fmt.Fprintln(c.stderr, "tdjwt: hint: run tdjwt help, or tdjwt COMMAND -h")
 		if c.json {
 			protocol.WriteError(c.stdout, protocol.ErrorBody{Code: string(helper.CodeUsage), Message: msg, Hint: "run tdjwt help"})
 		}
-		_ = rest
 		return exitUsage
 	}
 	e := helper.AsError(err)

@@ -113,6 +113,9 @@ func ParseConfig(data []byte, path string) (*Config, error) {
 		}
 		return nil, fail(CodeBadInput, "config "+path+" is not valid TOML: "+msg, "fix the file, or move it away and run tdjwt login again")
 	}
+	if md.IsDefined("profiles") && md.Type("profiles") != "Hash" {
+		return nil, fail(CodeBadInput, "config "+path+": profiles must be a table", "write each profile as [profiles.NAME]")
+	}
 	if und := md.Undecoded(); len(und) > 0 {
 		keys := make([]string, len(und))
 		for i, k := range und {
@@ -127,7 +130,7 @@ func ParseConfig(data []byte, path string) (*Config, error) {
 		if err := CheckProfileName(name); err != nil {
 			return nil, fail(CodeBadInput, "config "+path+": "+err.Error(), "rename the profile in the file")
 		}
-		if p == nil {
+		if p == nil || md.Type("profiles", name) != "Hash" {
 			return nil, fail(CodeBadInput, "config "+path+": profile "+name+" is empty", "run tdjwt login --profile "+name+" again")
 		}
 	}

@@ -121,12 +121,12 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 }
 
 // FormatGit writes attrs as key=value lines, in order. git forbids newlines
-// and NUL in values and '=' in keys; such an attribute is an error and
-// nothing is written.
+// and NUL in values and '=' in keys, and strips a CR before the newline; such
+// an attribute is an error and nothing is written.
 func FormatGit(w io.Writer, attrs []Attr) error {
 	var b bytes.Buffer
 	for _, a := range attrs {
-		if a.Key == "" || strings.ContainsAny(a.Key, "=\n\x00") || strings.ContainsAny(a.Value, "\n\x00") {
+		if a.Key == "" || strings.ContainsAny(a.Key, "=\n\x00") || strings.ContainsAny(a.Value, "\n\x00") || strings.HasSuffix(a.Value, "\r") {
 			return errors.New("git attribute " + strconv.Quote(clip(a.Key)) + " cannot be written in git's format")
 		}
 		b.WriteString(a.Key)

@@ -112,7 +112,7 @@ func FuzzParseGitRequest(f *testing.F) {
 		}
 		var b bytes.Buffer
 		if err := FormatGit(&b, attrs); err != nil {
-			// Only a value ending in CR cannot survive (git strips it too).
+			// A value ending in CR cannot be written (git would strip it).
 			return
 		}
 		back, err := ParseGitRequest(&b)

@@ -1,0 +1,101 @@
+package keystore
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFileRoundTripAndPermissions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "secrets")
+	s, err := Open("file:"+dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get("p"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing dir: %v", err)
+	}
+	if err := s.Set("p", []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("p", []byte("v2")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Get("p"); err != nil || string(v) != "v2" {
+		t.Fatalf("%q %v", v, err)
+	}
+	fi, _ := os.Stat(filepath.Join(dir, "p"))
+	di, _ := os.Stat(dir)
+	if fi.Mode().Perm() != 0o600 || di.Mode().Perm() != 0o700 {
+		t.Fatalf("modes %v %v", fi.Mode(), di.Mode())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temp files left: %v", entries)
+	}
+
+	os.Chmod(filepath.Join(dir, "p"), 0o644)
+	_, err = s.Get("p")
+	var ke *Error
+	if !errors.Is(err, ErrInsecure) || !errors.As(err, &ke) || !strings.Contains(ke.Hint, "chmod 600") {
+		t.Fatalf("loose file: %v", err)
+	}
+	if strings.Contains(err.Error(), "v2") {
+		t.Fatal("error quotes the secret")
+	}
+	os.Chmod(filepath.Join(dir, "p"), 0o600)
+	os.Chmod(dir, 0o755)
+	if _, err := s.Get("p"); !errors.Is(err, ErrInsecure) {
+		t.Fatalf("loose dir: %v", err)
+	}
+	if err := s.Set("p", []byte("v3")); !errors.Is(err, ErrInsecure) {
+		t.Fatalf("write into loose dir: %v", err)
+	}
+	os.Chmod(dir, 0o700)
+
+	// A symlinked item is refused, not followed.
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	os.WriteFile(target, []byte("x"), 0o600)
+	os.Symlink(target, filepath.Join(dir, "link"))
+	if _, err := s.Get("link"); !errors.Is(err, ErrInsecure) {
+		t.Fatalf("symlink: %v", err)
+	}
+
+	if err := s.Delete("p"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete("p"); err != nil {
+		t.Fatalf("second delete: %v", err)
+	}
+}
+
+func TestOpenSpecs(t *testing.T) {
+	for _, bad := range []string{"", "file:", "file:relative/dir", "vault", "Keyring"} {
+		if _, err := Open(bad, nil); !errors.Is(err, ErrBadSpec) {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func TestKeyringWithoutBusFailsFast(t *testing.T) {
+	k := NewKeyring(func(string) string { return "" })
+	_, err := k.Get("x")
+	var ke *Error
+	if !errors.Is(err, ErrUnavailable) || !errors.As(err, &ke) || !strings.Contains(ke.Hint, "file:DIR") {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	m := NewMemory()
+	m.Limit = 2560
+	if err := m.Set("a", bytes.Repeat([]byte("x"), 2561)); !errors.Is(err, ErrTooBig) {
+		t.Fatalf("%v", err)
+	}
+	if err := m.Set("a", bytes.Repeat([]byte("x"), 2560)); err != nil {
+		t.Fatal(err)
+	}
+}
