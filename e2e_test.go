@@ -78,7 +78,7 @@ func strict() bool {
 	return os.Getenv("CI") == "true" || os.Getenv("TDJWT_REQUIRE_SECRET_SERVICE") == "1"
 }
 
-func need(t *testing.T, what string, ok bool) {
+func need(t testing.TB, what string, ok bool) {
 	t.Helper()
 	if ok {
 		return
@@ -89,7 +89,7 @@ func need(t *testing.T, what string, ok bool) {
 	t.Skipf("%s is missing (run the suite through .ci/run)", what)
 }
 
-func needSecretService(t *testing.T) {
+func needSecretService(t testing.TB) {
 	t.Helper()
 	ok := false
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
@@ -108,12 +108,12 @@ func needPython(t *testing.T) {
 
 // env is one test's world: its own HOME, config and cache.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	home string
 	vars map[string]string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	home := t.TempDir()
 	e := &env{t: t, home: home, vars: map[string]string{
 		"HOME":                home,
@@ -170,7 +170,7 @@ func (e *env) runCmd(path, stdin string, extraEnv []string, args ...string) resu
 	return r
 }
 
-func checkNoLeak(t *testing.T, what, out string) {
+func checkNoLeak(t testing.TB, what, out string) {
 	t.Helper()
 	for _, bad := range []string{e2ePAT, "PRIVATE KEY", keyBody, "goroutine ", "panic:"} {
 		if strings.Contains(out, bad) {

@@ -496,3 +496,16 @@ func BenchmarkMint(b *testing.B) {
 		}
 	}
 }
+
+func TestProfileNames(t *testing.T) {
+	for _, ok := range []string{"default", "a", "prod-eu.1_x", strings.Repeat("a", 64), "9lives"} {
+		if CheckProfileName(ok) != nil {
+			t.Errorf("%q refused", ok)
+		}
+	}
+	for _, bad := range []string{"", "-a", ".a", "_a", "a b", "a/b", "../x", strings.Repeat("a", 65), "é", "a\n"} {
+		if CheckProfileName(bad) == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
