@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -34,10 +33,6 @@ var (
 	helloBn string
 	keyPEM  string // PKCS#8 key file named KeyForJwtE2E.pem
 	keyBody string // one line of the key's base64, to catch leaks
-	outputs struct {
-		sync.Mutex
-		all []string
-	}
 )
 
 func TestMain(m *testing.M) {
@@ -164,9 +159,6 @@ func (e *env) runCmd(path, stdin string, extraEnv []string, args ...string) resu
 		e.t.Fatalf("running %s: %v", filepath.Base(path), err)
 	}
 	checkNoLeak(e.t, filepath.Base(path)+" "+strings.Join(args, " "), r.stdout+r.stderr)
-	outputs.Lock()
-	outputs.all = append(outputs.all, r.stdout, r.stderr)
-	outputs.Unlock()
 	return r
 }
 
