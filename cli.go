@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -227,15 +228,17 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) error {
 // profileName resolves the profile: --profile, else fallback (e.g. from an
 // exec request), else $TDJWT_PROFILE, else "default".
 func (c *cli) profileName(fallback string) string {
+	name, from := "default", "the default"
 	switch {
 	case c.profile != "":
-		return c.profile
+		name, from = c.profile, "--profile"
 	case fallback != "":
-		return fallback
+		name, from = fallback, "the request"
 	case c.getenv("TDJWT_PROFILE") != "":
-		return c.getenv("TDJWT_PROFILE")
+		name, from = c.getenv("TDJWT_PROFILE"), "$TDJWT_PROFILE"
 	}
-	return "default"
+	c.debugf("profile %q (from %s)", clip(name), from)
+	return name
 }
 
 // helper builds the helper once flags are parsed.
@@ -259,14 +262,26 @@ func (c *cli) helper() (*helper.Helper, error) {
 		}
 		timeout = d
 	}
+	limit := -1
+	if v := c.getenv("TDJWT_KEYRING_ITEM_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 256 {
+			return nil, &helper.Error{Code: helper.CodeUsage, Msg: fmt.Sprintf("TDJWT_KEYRING_ITEM_LIMIT %q is not a byte count of 256 or more", clip(v)), Hint: "write e.g. TDJWT_KEYRING_ITEM_LIMIT=2000, or unset it"}
+		}
+		limit = n
+	}
 	h.OpenStore = func(spec string) (keystore.Store, error) {
 		s, err := keystore.Open(spec, c.getenv)
 		if k, ok := s.(*keystore.Keyring); ok {
 			k.Timeout = timeout
+			if limit > 0 {
+				k.Limit = limit
+			}
 		}
 		return s, err
 	}
 	h.CacheDir = helper.CacheDir(c.getenv)
+	c.debugf("config %s, cache %s", cfg, h.CacheDir)
 	c.h = h
 	return h, nil
 }

@@ -112,13 +112,14 @@ func (c *cli) exec(args []string) error {
 		}
 	}
 	if data != nil {
+		c.debugf("exec: request from %s (%d bytes)", source, len(data))
 		parsed, err := protocol.ParseExecRequest(data)
 		if err != nil {
 			return &helper.Error{Code: helper.CodeBadInput, Msg: "the exec credential request in " + source + " is invalid: " + err.Error(),
 				Hint: "tdjwt speaks client.authentication.k8s.io/v1 and v1beta1; check the exec apiVersion in your kubeconfig"}
 		}
 		req = parsed
-		c.debugf("exec: request from %s, %s, interactive=%v", source, req.APIVersion, req.Interactive)
+		c.debugf("exec: %s, interactive=%v", req.APIVersion, req.Interactive)
 	}
 	name := c.profileName(req.Profile)
 	t, err := c.mint(helper.TokenRequest{Profile: name})

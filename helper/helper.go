@@ -208,16 +208,17 @@ func (h *Helper) Login(r LoginRequest) (*Profile, error) {
 		return nil, err
 	}
 	old := cfg.Profiles[r.Profile]
-	var previous []byte
+	var previous []byte // the item as it was, to put back if the config write fails
 	if old != nil && old.Keystore == p.Keystore {
-		previous, _ = store.Get(r.Profile) // to restore if the config write fails
+		previous, _ = store.Get(r.Profile)
 	}
-	if err := store.Set(r.Profile, data); err != nil {
+	parts, err := putItem(store, r.Profile, p.Generation, data)
+	if err != nil {
 		e := AsError(err)
 		e.Msg = "storing the secrets of profile " + r.Profile + ": " + e.Msg
 		return nil, e
 	}
-	h.debugf("stored the key and PAT of profile %s in %s (item %q)", r.Profile, store.Spec(), r.Profile)
+	h.debugf("stored the key and PAT of profile %s in %s (item %q, %d parts)", r.Profile, store.Spec(), r.Profile, max(1, len(parts)))
 	cfg.Profiles[r.Profile] = p
 	if err := cfg.Save(h.ConfigPath); err != nil {
 		if previous != nil {
@@ -225,11 +226,13 @@ func (h *Helper) Login(r LoginRequest) (*Profile, error) {
 		} else {
 			store.Delete(r.Profile)
 		}
+		deleteParts(store, parts)
 		return nil, err
 	}
+	deleteParts(store, itemParts(previous))
 	if old != nil && old.Keystore != p.Keystore {
 		if s, err := h.OpenStore(old.Keystore); err == nil {
-			if err := s.Delete(r.Profile); err != nil {
+			if err := deleteItem(s, r.Profile); err != nil {
 				h.debugf("could not remove the old item from %s: %v", old.Keystore, err)
 			}
 		}
@@ -308,7 +311,7 @@ func (h *Helper) mint(name string, p *Profile, c Claims, margin time.Duration) (
 		return Token{}, AsError(err)
 	}
 	start := time.Now()
-	data, err := store.Get(name)
+	data, err := getItem(store, name)
 	h.debugf("keystore: read item %q from %s (%s)", name, store.Spec(), time.Since(start).Round(time.Microsecond))
 	if err != nil {
 		e := AsError(err)
@@ -355,7 +358,7 @@ func (h *Helper) Logout(name string) error {
 	if err != nil {
 		return AsError(err)
 	}
-	if err := store.Delete(name); err != nil {
+	if err := deleteItem(store, name); err != nil {
 		return AsError(err)
 	}
 	delete(cfg.Profiles, name)
@@ -383,7 +386,7 @@ func (h *Helper) Profiles() ([]ProfileStatus, error) {
 		store, err := h.OpenStore(h.resolveKeystore("", p.Keystore))
 		if err == nil {
 			var data []byte
-			data, err = store.Get(name)
+			data, err = getItem(store, name)
 			if err == nil {
 				gen, _, _, derr := decodeItem(data, name)
 				switch {

@@ -509,3 +509,47 @@ func TestProfileNames(t *testing.T) {
 		}
 	}
 }
+
+func TestRSA4096SplitsAcrossItemsUnderWindowsLimit(t *testing.T) {
+	e := newEnv(t)
+	e.store.Limit = 2560 // Windows' CRED_MAX_CREDENTIAL_BLOB_SIZE
+	big, err := rsa.GenerateKey(rand.Reader, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemFile := writePEM(t, e.dir, "big.pem", "PRIVATE KEY", pkcs8(t, big), nil)
+	e.login(t, func(r *LoginRequest) { r.PEMFile = pemFile })
+	items := e.store.Items()
+	if len(items) < 3 {
+		t.Fatalf("items %v: expected an index and at least two parts", items)
+	}
+	tok, err := e.h.Token(TokenRequest{Profile: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(tok.Value.Reveal(), big); err != nil {
+		t.Fatal(err)
+	}
+	// A re-login replaces the parts; the old ones are gone.
+	e.login(t, func(r *LoginRequest) { r.PEMFile = pemFile; r.User = "bob" })
+	if got := e.store.Items(); len(got) != len(items) {
+		t.Fatalf("after re-login %d items, want %d", len(got), len(items))
+	}
+	// A changed part is caught.
+	for _, it := range e.store.Items() {
+		if strings.HasSuffix(it, ".1") {
+			v, _ := e.store.Get(it)
+			v[10] ^= 1
+			e.store.Set(it, v)
+		}
+	}
+	if _, err := e.h.Token(TokenRequest{Profile: "default"}); err == nil || !strings.Contains(err.Error(), "do not fit together") {
+		t.Fatalf("tampered part: %v", err)
+	}
+	if err := e.h.Logout("default"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.store.Items(); len(got) != 0 {
+		t.Fatalf("logout left %v", got)
+	}
+}

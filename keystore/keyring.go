@@ -3,6 +3,7 @@ package keystore
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -20,13 +21,32 @@ const DefaultTimeout = 10 * time.Second
 // = item name.
 type Keyring struct {
 	Timeout time.Duration
-	getenv  func(string) string
+	// Limit is the largest value stored in one item; 0 means no limit.
+	Limit  int
+	getenv func(string) string
 }
+
+// osItemLimit: Windows' Credential Manager refuses blobs over 2,560 bytes;
+// macOS's keychain, reached through /usr/bin/security, fails somewhere
+// between 3,000 and 4,096 bytes after go-keyring's encoding. The Secret
+// Service has no practical limit.
+func osItemLimit() int {
+	switch runtime.GOOS {
+	case "windows":
+		return 2400
+	case "darwin":
+		return 1800
+	}
+	return 0
+}
+
+// MaxValue is the per-item limit (see osItemLimit).
+func (k *Keyring) MaxValue() int { return k.Limit }
 
 var _ Store = (*Keyring)(nil)
 
 func NewKeyring(getenv func(string) string) *Keyring {
-	return &Keyring{Timeout: DefaultTimeout, getenv: getenv}
+	return &Keyring{Timeout: DefaultTimeout, Limit: osItemLimit(), getenv: getenv}
 }
 
 func (k *Keyring) Spec() string { return "keyring" }

@@ -69,3 +69,9 @@ func Open(spec string, getenv func(string) string) (Store, error) {
 	}
 	return nil, &Error{Op: "open", Store: spec, Err: ErrBadSpec, Hint: "use --keystore keyring or --keystore file:DIR"}
 }
+
+// Limited is a Store that refuses values longer than MaxValue bytes (0: no
+// limit). Callers split larger values across items.
+type Limited interface {
+	MaxValue() int
+}

@@ -69,3 +69,6 @@ func (m *Memory) Items() []string {
 	}
 	return names
 }
+
+// MaxValue reports Limit, so that callers split values as for a keychain.
+func (m *Memory) MaxValue() int { return m.Limit }

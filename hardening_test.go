@@ -1,0 +1,258 @@
+package main
+
+// End-to-end tests of failures: keychains that are missing, empty, silent or
+// tampered with, big keys, debug output that must not leak, and process
+// hardening.
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func countProcs(names ...string) int {
+	n := 0
+	for _, name := range names {
+		out, _ := exec.Command("pgrep", "-c", "-x", name).Output()
+		var c int
+		for _, ch := range strings.TrimSpace(string(out)) {
+			c = c*10 + int(ch-'0')
+		}
+		n += c
+	}
+	return n
+}
+
+func TestNoSessionBusStartsNoDaemons(t *testing.T) {
+	need(t, "pgrep", exec.Command("pgrep", "-V").Run() == nil)
+	e := newEnv(t)
+	e.fileLogin("default")
+	delete(e.vars, "DBUS_SESSION_BUS_ADDRESS")
+	e.vars["XDG_RUNTIME_DIR"] = e.home
+	before := countProcs("dbus-daemon", "dbus-launch", "gnome-keyring-daemon", "gnome-keyring-d")
+	for i := 0; i < 3; i++ {
+		r := e.run("", []string{"TDJWT_KEYSTORE=keyring"}, "token", "--no-cache")
+		wantError(t, r, exitKeystore, "token without a session bus")
+		if !strings.Contains(r.stderr, "no D-Bus session bus") {
+			t.Fatalf("message: %s", r.stderr)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	if after := countProcs("dbus-daemon", "dbus-launch", "gnome-keyring-daemon", "gnome-keyring-d"); after != before {
+		t.Fatalf("daemons before %d, after %d: something started a bus", before, after)
+	}
+}
+
+// bareBus starts a session bus with no Secret Service and returns its address.
+func bareBus(t *testing.T) string {
+	need(t, "dbus-daemon", exec.Command("dbus-daemon", "--version").Run() == nil)
+	cmd := exec.Command("dbus-daemon", "--config-file=testdata/bare-session.conf", "--nofork", "--print-address")
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("dbus-daemon: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
+
+func TestKeychainFailures(t *testing.T) {
+	e := newEnv(t)
+	e.fileLogin("default")
+
+	// A bus without a Secret Service.
+	r := e.run("", []string{"TDJWT_KEYSTORE=keyring", "DBUS_SESSION_BUS_ADDRESS=" + bareBus(t)}, "token", "--no-cache")
+	wantError(t, r, exitKeystore, "no Secret Service")
+	if !strings.Contains(r.stderr, "Secret Service") {
+		t.Fatalf("hint: %s", r.stderr)
+	}
+
+	// A Secret Service that never answers: bounded by the timeout.
+	start := time.Now()
+	r = e.run("", []string{"TDJWT_KEYSTORE=keyring", "DBUS_SESSION_BUS_ADDRESS=" + silentBus(t), "TDJWT_KEYRING_TIMEOUT=1s"}, "token", "--no-cache")
+	wantError(t, r, exitKeystore, "silent keychain")
+	if d := time.Since(start); d > 5*time.Second || !strings.Contains(r.stderr, "no answer within 1s") {
+		t.Fatalf("took %v: %s", d, r.stderr)
+	}
+	wantError(t, e.run("", []string{"TDJWT_KEYRING_TIMEOUT=soon"}, "token"), exitUsage, "bad timeout")
+
+	// The good profile still works with its own keystore.
+	if r := e.run("", nil, "token"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+}
+
+func TestKeychainItemTamperedWith(t *testing.T) {
+	needSecretService(t)
+	e := newEnv(t)
+	e.login("tamper")
+	secretTool := func(stdin string, args ...string) {
+		cmd := exec.Command("secret-tool", args...)
+		cmd.Stdin = strings.NewReader(stdin)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("secret-tool %v: %v %s", args, err, out)
+		}
+	}
+	// Edited to garbage by hand.
+	secretTool("garbage", "store", "--label=x", "service", "tdjwt", "username", "tamper")
+	r := e.run("", nil, "token", "--profile", "tamper", "--no-cache")
+	wantError(t, r, exitBadInput, "garbage item")
+	if !strings.Contains(r.stderr, "damaged") || !strings.Contains(r.stderr, "tdjwt login --profile tamper") {
+		t.Fatalf("message: %s", r.stderr)
+	}
+	// Deleted behind tdjwt's back.
+	secretTool("", "clear", "service", "tdjwt", "username", "tamper")
+	r = e.run("", nil, "token", "--profile", "tamper", "--no-cache")
+	wantError(t, r, exitNotConfigured, "deleted item")
+	if r = e.run("", nil, "profiles"); !strings.Contains(r.stdout, "missing") {
+		t.Fatalf("profiles: %s", r.stdout)
+	}
+	// login repairs it.
+	e.login("tamper")
+	if r := e.run("", nil, "token", "--profile", "tamper"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+}
+
+func TestRSA4096InTheSecretService(t *testing.T) {
+	needSecretService(t)
+	big, err := rsa.GenerateKey(rand.Reader, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(big)
+	e := newEnv(t)
+	pemFile := filepath.Join(e.home, "Big4096.pem")
+	os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+	for _, limit := range []string{"", "2560"} {
+		name := "big" + limit
+		extra := []string{}
+		if limit != "" {
+			extra = append(extra, "TDJWT_KEYRING_ITEM_LIMIT="+limit) // Windows' limit
+		}
+		r := e.run(e2ePAT, extra, "login", "--profile", name, "--pem", pemFile, "--user", e2eUser, "--base-url", e2eURL)
+		if r.code != 0 {
+			t.Fatalf("login: %s", r.stderr)
+		}
+		out, _ := exec.Command("secret-tool", "search", "--all", "service", "tdjwt").CombinedOutput()
+		items := strings.Count(string(out), "attribute.username = "+name)
+		if (limit == "" && items != 1) || (limit != "" && items < 3) {
+			t.Fatalf("limit %q: %d items", limit, items)
+		}
+		r = e.run("", extra, "token", "--profile", name)
+		if r.code != 0 {
+			t.Fatalf("token: %s", r.stderr)
+		}
+		s := defaultSpec()
+		s.PEM, s.Kid = pemFile, "Big4096"
+		verify(t, strings.TrimSpace(r.stdout), s)
+		e.run("", extra, "logout", "--profile", name)
+		out, _ = exec.Command("secret-tool", "search", "--all", "service", "tdjwt").CombinedOutput()
+		if strings.Contains(string(out), "attribute.username = "+name) {
+			t.Fatalf("logout left items of %s", name)
+		}
+	}
+}
+
+// TestDebugNeverLeaks runs every command, successes and failures, with
+// debug on, and then searches every output and every file tdjwt may have
+// written outside the keystore and the cache for the PAT and the key.
+func TestDebugNeverLeaks(t *testing.T) {
+	e := newEnv(t)
+	e.vars["TDJWT_DEBUG"] = "1"
+	e.fileLogin("default")
+	tok := strings.TrimSpace(e.run("", nil, "token").stdout)
+	runs := []struct {
+		stdin string
+		env   []string
+		args  []string
+	}{
+		{"", nil, []string{"token", "--format", "json", "--min-valid", "10m"}},
+		{"", nil, []string{"token", "--force-refresh"}},
+		{"", nil, []string{"token", "--no-cache"}},
+		{"", nil, []string{"token", "--profile", "nope", "--format", "json"}},
+		{"", []string{"KUBERNETES_EXEC_INFO={\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1\"}"}, []string{"exec"}},
+		{"{bad", nil, []string{"exec"}},
+		{"protocol=https\nhost=a\n\n", nil, []string{"get"}},
+		{"capability[]=authtype\nprotocol=https\n\n", nil, []string{"get"}},
+		{"protocol=https\n\n", nil, []string{"erase"}},
+		{"bad line\n", nil, []string{"get"}},
+		{tok, nil, []string{"inspect"}},
+		{tok, nil, []string{"inspect", "--pem", keyPEM}},
+		{"", nil, []string{"profiles"}},
+		{"", nil, []string{"cache", "list"}},
+		{"", nil, []string{"setup", "kubeconfig"}},
+		{"", nil, []string{"setup", "git", "--url", "https://a.example.com"}},
+		{e2ePAT, nil, []string{"login", "--profile", "bad", "--pem", "/nonexistent", "--user", "u", "--org", "o"}},
+		{e2ePAT + " x", nil, []string{"login", "--profile", "bad", "--pem", keyPEM, "--user", "u", "--org", "o", "--keystore", "file:" + filepath.Join(e.home, "secrets")}},
+		{"", []string{"TDJWT_KEYSTORE=keyring", "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent"}, []string{"token", "--no-cache"}},
+		{"", nil, []string{"cache", "clear"}},
+		{"", nil, []string{"logout"}},
+		{"", nil, []string{"token"}},
+	}
+	for _, r := range runs {
+		res := e.run(r.stdin, r.env, r.args...)
+		// The token may appear only where it was asked for: on stdout of
+		// token, exec and get.
+		asked := map[string]bool{"token": true, "exec": true, "get": true}[r.args[0]]
+		if strings.Contains(res.stderr, tok[len(tok)-40:]) || (!asked && strings.Contains(res.stdout, tok[len(tok)-40:])) {
+			t.Fatalf("%v: the token appears where it was not asked for", r.args)
+		}
+		if !strings.Contains(res.stderr, "tdjwt: debug:") && r.args[0] != "setup" && r.args[0] != "inspect" {
+			t.Fatalf("%v: no debug output", r.args)
+		}
+	}
+	// Files: only the keystore and the cache may hold secrets.
+	secrets, cache := filepath.Join(e.home, "secrets"), e.vars["TDJWT_CACHE_DIR"]
+	filepath.WalkDir(e.home, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(p, secrets) || strings.HasPrefix(p, cache) {
+			return nil
+		}
+		b, _ := os.ReadFile(p)
+		if bytes.Contains(b, []byte(e2ePAT)) || bytes.Contains(b, []byte(keyBody)) || bytes.Contains(b, []byte("PRIVATE KEY")) {
+			t.Fatalf("%s holds a secret", p)
+		}
+		return nil
+	})
+}
+
+func TestCoreDumpsDisabled(t *testing.T) {
+	e := newEnv(t)
+	e.fileLogin("default")
+	// A tdjwt that hangs on a silent keychain, long enough to look at it.
+	cmd := exec.Command(bin, "token", "--no-cache")
+	cmd.Env = e.environ("TDJWT_KEYSTORE=keyring", "DBUS_SESSION_BUS_ADDRESS="+silentBus(t), "TDJWT_KEYRING_TIMEOUT=20s")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	limits := ""
+	for i := 0; i < 50 && !strings.Contains(limits, "Max core file size"); i++ {
+		time.Sleep(20 * time.Millisecond)
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/limits")
+		limits = string(b)
+	}
+	for _, l := range strings.Split(limits, "\n") {
+		if strings.HasPrefix(l, "Max core file size") {
+			if f := strings.Fields(l); f[4] != "0" || f[5] != "0" {
+				t.Fatalf("core limit: %s", l)
+			}
+			return
+		}
+	}
+	t.Fatal("could not read the process's limits")
+}
