@@ -139,8 +139,10 @@ func (c *cli) git(action string, args []string) error {
 	switch action {
 	case "get", "erase", "store":
 	default:
+		c.debugf("git: ignoring unknown action %q", clip(action))
 		return nil // git: unknown actions are ignored
 	}
+	c.debugf("git: %s", action)
 	req, err := protocol.ParseGitRequest(c.stdin)
 	if err != nil {
 		return &helper.Error{Code: helper.CodeBadInput, Msg: err.Error(), Hint: "this command is meant to be run by git; see tdjwt setup git"}
