@@ -356,7 +356,28 @@ func TestBadInvocations(t *testing.T) {
 		{"bad format", "", []string{"token", "--format", "xml"}, exitUsage, ""},
 		{"bad keystore", e2ePAT, []string{"login", "--pem", keyPEM, "--user", "u", "--org", "o", "--keystore", "vault"}, exitUsage, "file:DIR"},
 		{"inspect garbage", "not a token", []string{"inspect"}, exitBadInput, "three base64url parts"},
+		{"login over good, bad key", e2ePAT, []string{"login", "--profile", "good", "--pem", encrypted, "--user", "u", "--org", "o", "--keystore", "file:" + dir}, exitBadInput, "openssl"},
+		{"login over good, empty PAT", "\n", []string{"login", "--profile", "good", "--pem", keyPEM, "--user", "u", "--org", "o", "--keystore", "file:" + dir}, exitBadInput, "PAT"},
+		{"exec huge stdin", `{"kind":"ExecCredential","x":"` + strings.Repeat("a", 2<<20) + `"}`, []string{"exec", "--profile", "good"}, exitBadInput, "request"},
+		{"git huge stdin", strings.Repeat("k=v\n", 300000), []string{"--profile", "good", "get"}, exitBadInput, "git"},
+		{"git nul", "host=a\x00\n", []string{"--profile", "good", "get"}, exitBadInput, "git"},
+		{"git bad utf-8 key", "\xff=1\n", []string{"--profile", "good", "get"}, exitBadInput, "git"},
 	}
+	snapshot := func() string {
+		var b strings.Builder
+		for _, p := range []string{e.vars["TDJWT_CONFIG"], filepath.Join(dir, "good")} {
+			data, _ := os.ReadFile(p)
+			b.Write(data)
+		}
+		entries, _ := filepath.Glob(filepath.Join(e.vars["TDJWT_CACHE_DIR"], "*.json"))
+		for _, p := range entries {
+			data, _ := os.ReadFile(p)
+			b.Write(data)
+		}
+		return b.String()
+	}
+	e.run("", nil, "token", "--profile", "good") // fill the cache
+	before := snapshot()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			r := e.run(c.stdin, nil, c.args...)
@@ -377,7 +398,11 @@ func TestBadInvocations(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &je); err != nil || je.Error.Code != "not_configured" || je.Error.Hint == "" || r.code != exitNotConfigured {
 		t.Fatalf("json error: %q %d", r.stdout, r.code)
 	}
-	// The good profile survived every failure above.
+	// Every failure above left the config, the secrets and the cache as they
+	// were, and the good profile works.
+	if snapshot() != before {
+		t.Fatal("a failed command changed the config, the keystore or the cache")
+	}
 	if r := e.run("", nil, "token", "--profile", "good"); r.code != 0 {
 		t.Fatalf("good profile broken: %s", r.stderr)
 	}

@@ -256,3 +256,73 @@ func TestCoreDumpsDisabled(t *testing.T) {
 	}
 	t.Fatal("could not read the process's limits")
 }
+
+// TestLockedKeyring: a gnome-keyring that was never unlocked (headless)
+// answers at once; tdjwt says how to unlock it.
+func TestLockedKeyring(t *testing.T) {
+	need(t, "gnome-keyring-daemon", exec.Command("gnome-keyring-daemon", "--version").Run() == nil)
+	addr := bareBus(t)
+	home := t.TempDir()
+	gk := exec.Command("gnome-keyring-daemon", "--start", "--foreground", "--components=secrets")
+	gk.Env = []string{"DBUS_SESSION_BUS_ADDRESS=" + addr, "HOME=" + home, "XDG_DATA_HOME=" + home + "/share", "PATH=" + os.Getenv("PATH")}
+	if err := gk.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gk.Process.Kill(); gk.Wait() })
+	owned := false
+	for i := 0; i < 100 && !owned; i++ {
+		out, _ := exec.Command("dbus-send", "--bus="+addr, "--print-reply", "--dest=org.freedesktop.DBus",
+			"/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets").Output()
+		owned = bytes.Contains(out, []byte("boolean true"))
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !owned {
+		t.Fatal("gnome-keyring did not take the name")
+	}
+	e := newEnv(t)
+	e.vars["DBUS_SESSION_BUS_ADDRESS"] = addr
+	start := time.Now()
+	r := e.run(e2ePAT, nil, "login", "--pem", keyPEM, "--user", "u", "--org", "o")
+	wantError(t, r, exitKeystore, "locked keyring")
+	if !strings.Contains(r.stderr, "locked") || !strings.Contains(r.stderr, "gnome-keyring-daemon --replace --unlock") || time.Since(start) > 5*time.Second {
+		t.Fatalf("locked keyring: %s", r.stderr)
+	}
+	if _, err := os.Stat(e.vars["TDJWT_CONFIG"]); err == nil {
+		t.Fatal("config written although the secrets were not stored")
+	}
+}
+
+func TestConfigProblems(t *testing.T) {
+	e := newEnv(t)
+	e.fileLogin("default")
+	cfg := e.vars["TDJWT_CONFIG"]
+	good := mustRead(t, cfg)
+	os.Chmod(cfg, 0o644)
+	r := e.run("", nil, "token")
+	wantError(t, r, exitBadInput, "loose config")
+	if !strings.Contains(r.stderr, "chmod 600 "+cfg) {
+		t.Fatalf("hint: %s", r.stderr)
+	}
+	os.Chmod(cfg, 0o600)
+	for name, data := range map[string]string{
+		"corrupt":     "[profiles.default\nuser=",
+		"wrong types": "[profiles.default]\nuser = 7\n",
+		"unknown key": string(good) + "\ncolour = \"blue\"\n",
+		"empty":       "",
+	} {
+		os.WriteFile(cfg, []byte(data), 0o600)
+		r := e.run("", nil, "token", "--format", "json")
+		want := exitBadInput
+		if name == "empty" {
+			want = exitNotConfigured
+		}
+		wantError(t, r, want, name)
+		if !strings.HasPrefix(r.stdout, `{"error":{"code":`) {
+			t.Fatalf("%s: stdout %q", name, r.stdout)
+		}
+	}
+	os.WriteFile(cfg, good, 0o600)
+	if r := e.run("", nil, "token"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+}
