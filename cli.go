@@ -95,10 +95,19 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func run(s *sys) int {
+func run(s *sys) (code int) {
 	if s.harden != nil {
 		s.harden()
 	}
+	// A bug must not print a stack trace (its values may hold secrets) or
+	// leave the caller with half an answer: say so and fail.
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintln(s.stderr, "tdjwt: error: internal error (a bug in tdjwt)")
+			fmt.Fprintln(s.stderr, "tdjwt: hint: run again with --debug and report the steps it shows (they hold no secrets)")
+			code = exitInternal
+		}
+	}()
 	c := &cli{sys: s}
 	c.debug = s.getenv("TDJWT_DEBUG") == "1"
 	args := s.args[1:]

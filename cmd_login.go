@@ -22,7 +22,7 @@ func (c *cli) login(args []string) error {
 	fs.StringVar(&r.Lifetime, "lifetime", "", "token `lifetime`: Go duration or seconds, up to one year (default 1h)")
 	fs.StringVar(&r.IssuedAt, "issued-at", "", "iat `policy`: a backdate such as 60s (default), now, zero or omit")
 	fs.StringVar(&r.Margin, "refresh-margin", "", "refresh `margin` before exp (default: max(60s, 10% of the lifetime))")
-	fs.StringVar(&r.Keystore, "keystore", "", "where secrets go: keyring (default) or file:DIR")
+	fs.StringVar(&r.Keystore, "keystore", "", "where secrets go: keyring (default), file:DIR, or env (read $TDJWT_PAT and $TDJWT_PRIVATE_KEY)")
 	fs.BoolVar(&r.NoCache, "no-cache", false, "never cache this profile's tokens on disk")
 	if err := c.parse(fs, args); err != nil {
 		return err
@@ -35,18 +35,24 @@ func (c *cli) login(args []string) error {
 	if err != nil {
 		return err
 	}
-	pat, err := c.readPAT(r.Profile)
-	if err != nil {
-		return err
+	if r.Keystore == "env" || (r.Keystore == "" && c.getenv("TDJWT_KEYSTORE") == "env") {
+		c.debugf("login: the PAT and key come from $TDJWT_PAT and $TDJWT_PRIVATE_KEY")
+	} else {
+		pat, err := c.readPAT(r.Profile)
+		if err != nil {
+			return err
+		}
+		r.PAT = pat
 	}
-	r.PAT = pat
 	p, err := h.Login(r)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stderr, "tdjwt: profile %s saved: user %s, %s %s, kid %s, lifetime %s, secrets in %s\n",
 		r.Profile, p.User, p.OrgClaim, p.Org, p.Kid, p.Lifetime, p.Keystore)
-	fmt.Fprintf(c.stderr, "tdjwt: the key is stored; you may delete %s. Try: tdjwt token --profile %s\n", r.PEMFile, r.Profile)
+	if p.Keystore != "env" {
+		fmt.Fprintf(c.stderr, "tdjwt: the key is stored; you may delete %s. Try: tdjwt token --profile %s\n", r.PEMFile, r.Profile)
+	}
 	return nil
 }
 

@@ -18,6 +18,7 @@ func (c *cli) token(args []string) error {
 	fs.DurationVar(&r.MinValid, "min-valid", 0, "the token returned stays valid at least this `duration`")
 	fs.BoolVar(&r.ForceRefresh, "force-refresh", false, "sign a new token even if a cached one is valid")
 	fs.BoolVar(&r.NoCache, "no-cache", false, "neither read nor write the token cache")
+	fs.StringVar(&r.Keystore, "keystore", "", "read the secrets from this keystore instead of the profile's (keyring, file:DIR, env)")
 	err := c.parse(fs, args)
 	c.json = *format == "json"
 	if err != nil {
@@ -83,6 +84,7 @@ func (c *cli) readRequest(wait time.Duration) (data []byte, timedOut bool, err e
 func (c *cli) exec(args []string) error {
 	fs := c.flags("exec", "exec [--profile NAME] [--api-version V]")
 	apiVersion := fs.String("api-version", "", "answer this `version` when the caller sends no request (default "+protocol.ExecV1+")")
+	keystoreSpec := fs.String("keystore", "", "read the secrets from this keystore instead of the profile's")
 	if err := c.parse(fs, args); err != nil {
 		return err
 	}
@@ -122,7 +124,7 @@ func (c *cli) exec(args []string) error {
 		c.debugf("exec: %s, interactive=%v", req.APIVersion, req.Interactive)
 	}
 	name := c.profileName(req.Profile)
-	t, err := c.mint(helper.TokenRequest{Profile: name})
+	t, err := c.mint(helper.TokenRequest{Profile: name, Keystore: *keystoreSpec})
 	if err != nil {
 		return err
 	}

@@ -55,10 +55,10 @@ func CacheDir(getenv func(string) string) string {
 
 // cacheKey covers every input of the token: a changed setting, a new login,
 // a rotated key or PAT never finds an old entry.
-func cacheKey(name string, p *Profile) string {
+func cacheKey(name string, p *Profile, envID string) string {
 	h := sha256.New()
 	for _, s := range []string{"tdjwt cache v1", name, p.User, p.Org, p.OrgClaim, p.Issuer, p.Kid, p.Lifetime, p.IssuedAt,
-		p.Generation, p.KeySHA256, p.PATSHA256} {
+		p.Generation, p.KeySHA256, p.PATSHA256, envID} {
 		io.WriteString(h, s)
 		h.Write([]byte{0})
 	}
@@ -79,12 +79,14 @@ type cacheEntry struct {
 
 // cached returns a cached token that stays valid for need, or mints one
 // under a per-entry lock so that parallel callers mint once.
-func (h *Helper) cached(r TokenRequest, p *Profile, need time.Duration, mint func() (Token, error)) (Token, error) {
+// envID, when not empty, keys the entry by the secrets the env keystore
+// holds now.
+func (h *Helper) cached(r TokenRequest, p *Profile, need time.Duration, envID string, mint func() (Token, error)) (Token, error) {
 	if err := h.cacheDirOK(true); err != nil {
 		h.debugf("cache: unusable (%v); minting without it", err)
 		return mint()
 	}
-	key := cacheKey(r.Profile, p)
+	key := cacheKey(r.Profile, p, envID)
 	base := filepath.Join(h.CacheDir, entryName(r.Profile, key))
 	hit := func(when string) (Token, bool) {
 		e, why := readEntry(base+".json", key)

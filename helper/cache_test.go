@@ -60,7 +60,7 @@ func TestCacheValidityAndMargin(t *testing.T) {
 
 func TestCacheKeyCoversEveryInput(t *testing.T) {
 	base := Profile{User: "u", Org: "o", OrgClaim: "org_id", Issuer: "i", Kid: "k", Lifetime: "1h", IssuedAt: "60s", Generation: "g", KeySHA256: "ks", PATSHA256: "ps"}
-	seen := map[string]string{cacheKey("default", &base): "base", cacheKey("other", &base): "name"}
+	seen := map[string]string{cacheKey("default", &base, ""): "base", cacheKey("other", &base, ""): "name"}
 	if len(seen) != 2 {
 		t.Fatal("profile name not in the key")
 	}
@@ -68,14 +68,17 @@ func TestCacheKeyCoversEveryInput(t *testing.T) {
 	for i, f := range fields {
 		old := *f
 		*f = old + "x"
-		k := cacheKey("default", &base)
+		k := cacheKey("default", &base, "")
 		if prev, dup := seen[k]; dup {
 			t.Fatalf("field %d does not change the key (same as %s)", i, prev)
 		}
 		seen[k] = "field"
 		*f = old
 	}
-	if strings.Contains(cacheKey("default", &base), "ps") {
+	if cacheKey("default", &base, "e1") == cacheKey("default", &base, "e2") {
+		t.Fatal("the env digest does not change the key")
+	}
+	if strings.Contains(cacheKey("default", &base, ""), "ps") {
 		t.Fatal("key holds an input verbatim")
 	}
 }

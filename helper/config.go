@@ -103,7 +103,7 @@ func LoadConfig(path string) (*Config, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fail(CodeBadInput, "config "+path+" is not a regular file", "remove it and run tdjwt login again")
 	}
-	if err := keystore.CheckPrivate(fi); err != nil {
+	if err := keystore.CheckReadable(fi); err != nil {
 		return nil, fail(CodeBadInput, "config "+path+": "+err.Error(), "fix it with: chmod 600 "+path)
 	}
 	data, err := os.ReadFile(path)

@@ -38,8 +38,12 @@ func (e *Error) Unwrap() error { return e.Err }
 
 func fail(code Code, msg, hint string) *Error { return &Error{Code: code, Msg: msg, Hint: hint} }
 
-// AsError turns any error into an *Error, classifying keystore sentinels.
+// AsError turns any error into an *Error, classifying keystore sentinels;
+// nil stays nil.
 func AsError(err error) *Error {
+	if err == nil {
+		return nil
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e

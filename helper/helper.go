@@ -7,6 +7,8 @@ package helper
 import (
 	"bytes"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -71,12 +73,17 @@ func (h *Helper) resolveKeystore(explicit, remembered string) string {
 
 // NewProfile validates a login request into a profile and its secrets,
 // reading the PEM file; nothing is stored.
-func (h *Helper) newProfile(r LoginRequest) (*Profile, *rsa.PrivateKey, error) {
+func (h *Helper) newProfile(r *LoginRequest) (*Profile, *rsa.PrivateKey, error) {
 	if err := CheckProfileName(r.Profile); err != nil {
 		return nil, nil, err
 	}
-	if r.PEMFile == "" {
+	spec := h.resolveKeystore(r.Keystore, "")
+	fromEnv := spec == "env"
+	if r.PEMFile == "" && !fromEnv {
 		return nil, nil, fail(CodeUsage, "--pem is required", "give the private key file downloaded from the Lake console: --pem ~/Downloads/KEYNAME.pem")
+	}
+	if fromEnv && r.Kid == "" && r.PEMFile == "" {
+		return nil, nil, fail(CodeUsage, "--kid is required with --keystore env", "give the key's name in the Lake console: --kid KEYNAME")
 	}
 	if strings.TrimSpace(r.User) == "" {
 		return nil, nil, fail(CodeUsage, "--user is required", "give the database user exactly as it was created (case matters): --user USER")
@@ -118,6 +125,16 @@ func (h *Helper) newProfile(r LoginRequest) (*Profile, *rsa.PrivateKey, error) {
 	if p.Kid == "" {
 		p.Kid = KidFromPath(r.PEMFile)
 	}
+	var key *rsa.PrivateKey
+	if fromEnv {
+		store, err := h.OpenStore(spec)
+		if err != nil {
+			return nil, nil, AsError(err)
+		}
+		if r.PAT, key, err = envSecrets(store); err != nil {
+			return nil, nil, err
+		}
+	}
 	if p.Lifetime == "" {
 		p.Lifetime = "1h"
 	}
@@ -137,11 +154,14 @@ func (h *Helper) newProfile(r LoginRequest) (*Profile, *rsa.PrivateKey, error) {
 	if strings.ContainsAny(r.PAT.Reveal(), " \t\r\n\x00") {
 		return nil, nil, fail(CodeBadInput, "the PAT contains spaces or control characters", "paste the token exactly as the Lake console showed it, on one line")
 	}
-	key, err := readKeyFile(r.PEMFile)
-	if err != nil {
-		return nil, nil, err
+	if key == nil {
+		k, err := readKeyFile(r.PEMFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		key = k
 	}
-	p.Keystore = h.resolveKeystore(r.Keystore, "")
+	p.Keystore = spec
 	p.KeySHA256 = KeyFingerprint(key)
 	p.KeyBits = key.N.BitLen()
 	return p, key, nil
@@ -189,7 +209,7 @@ func (p *Profile) claims() (Claims, error) {
 // second login to the same profile replaces it as a whole: when the config
 // cannot be written, the previous keystore item is put back.
 func (h *Helper) Login(r LoginRequest) (*Profile, error) {
-	p, key, err := h.newProfile(r)
+	p, key, err := h.newProfile(&r)
 	if err != nil {
 		return nil, err
 	}
@@ -203,11 +223,21 @@ func (h *Helper) Login(r LoginRequest) (*Profile, error) {
 	}
 	p.Generation = newGeneration()
 	p.PATSHA256 = patDigest(p.Generation, r.PAT)
+	old := cfg.Profiles[r.Profile]
+	if _, ok := store.(*keystore.Env); ok {
+		// Nothing to store: the environment keeps the secrets; the profile
+		// remembers their fingerprints.
+		cfg.Profiles[r.Profile] = p
+		if err := cfg.Save(h.ConfigPath); err != nil {
+			return nil, err
+		}
+		h.dropOld(r.Profile, old, p)
+		return p, nil
+	}
 	data, err := encodeItem(p.Generation, r.PAT, key)
 	if err != nil {
 		return nil, err
 	}
-	old := cfg.Profiles[r.Profile]
 	var previous []byte // the item as it was, to put back if the config write fails
 	if old != nil && old.Keystore == p.Keystore {
 		previous, _ = store.Get(r.Profile)
@@ -230,15 +260,72 @@ func (h *Helper) Login(r LoginRequest) (*Profile, error) {
 		return nil, err
 	}
 	deleteParts(store, itemParts(previous))
+	h.dropOld(r.Profile, old, p)
+	return p, nil
+}
+
+// dropOld removes what a replaced profile left: its item in another
+// keystore, and its cached tokens.
+func (h *Helper) dropOld(name string, old, p *Profile) {
 	if old != nil && old.Keystore != p.Keystore {
 		if s, err := h.OpenStore(old.Keystore); err == nil {
-			if err := deleteItem(s, r.Profile); err != nil {
+			if err := deleteItem(s, name); err != nil {
 				h.debugf("could not remove the old item from %s: %v", old.Keystore, err)
 			}
 		}
 	}
-	h.clearCache(r.Profile)
-	return p, nil
+	h.clearCache(name)
+}
+
+// secrets reads the profile's PAT and key and checks that they are the ones
+// the profile was logged in with.
+func (h *Helper) secrets(store keystore.Store, name string, p *Profile) (Secret, *rsa.PrivateKey, error) {
+	if _, ok := store.(*keystore.Env); ok {
+		pat, key, err := envSecrets(store)
+		if err != nil {
+			return Secret{}, nil, err
+		}
+		if KeyFingerprint(key) != p.KeySHA256 || patDigest(p.Generation, pat) != p.PATSHA256 {
+			return Secret{}, nil, fail(CodeNotConfigured, "the secrets in $"+keystore.EnvPAT+" and $"+keystore.EnvKey+" are not those profile "+name+" was logged in with",
+				"run tdjwt login --profile "+name+" --keystore env again")
+		}
+		return pat, key, nil
+	}
+	data, err := getItem(store, name)
+	if err != nil {
+		e := AsError(err)
+		if errors.Is(err, keystore.ErrNotFound) {
+			e.Msg = "the secrets of profile " + name + " are missing from " + store.Spec()
+			e.Hint = "run tdjwt login --profile " + name + " again"
+		}
+		return Secret{}, nil, e
+	}
+	gen, pat, key, err := decodeItem(data, name)
+	if err != nil {
+		return Secret{}, nil, err
+	}
+	if gen != p.Generation || KeyFingerprint(key) != p.KeySHA256 || patDigest(gen, pat) != p.PATSHA256 {
+		return Secret{}, nil, fail(CodeNotConfigured, "the keystore item of profile "+name+" belongs to another login than the config",
+			"run tdjwt login --profile "+name+" again (another config file, or a restore, may have replaced it)")
+	}
+	return pat, key, nil
+}
+
+// envSecrets reads the PAT and the PEM key from the env keystore.
+func envSecrets(store keystore.Store) (Secret, *rsa.PrivateKey, error) {
+	pat, err := store.Get(keystore.EnvPAT)
+	if err != nil {
+		return Secret{}, nil, AsError(err)
+	}
+	pemText, err := store.Get(keystore.EnvKey)
+	if err != nil {
+		return Secret{}, nil, AsError(err)
+	}
+	key, err := ParseKeyPEM(pemText, "$"+keystore.EnvKey)
+	if err != nil {
+		return Secret{}, nil, err
+	}
+	return NewSecret(strings.TrimRight(string(pat), "\r\n")), key, nil
 }
 
 // Profile returns the named profile.
@@ -268,6 +355,8 @@ type TokenRequest struct {
 	MinValid     time.Duration
 	ForceRefresh bool
 	NoCache      bool
+	// Keystore overrides the profile's keystore for this call.
+	Keystore string
 }
 
 // Token is a signed token and what callers report about it.
@@ -296,38 +385,32 @@ func (h *Helper) Token(r TokenRequest) (Token, error) {
 	if r.MinValid >= c.Lifetime {
 		return Token{}, fail(CodeUsage, fmt.Sprintf("--min-valid %s is not shorter than the profile's lifetime %s", r.MinValid, c.Lifetime), "ask for less, or log in again with a longer --lifetime")
 	}
-	mint := func() (Token, error) { return h.mint(r.Profile, p, c, margin) }
+	spec := h.resolveKeystore(r.Keystore, p.Keystore)
+	mint := func() (Token, error) { return h.mint(r.Profile, p, spec, c, margin) }
 	if r.NoCache || (p.Cache != nil && !*p.Cache) || h.CacheDir == "" {
 		h.debugf("cache: off")
 		return mint()
 	}
-	return h.cached(r, p, max(margin, r.MinValid), mint)
+	// The env keystore's secrets can change without a login: key the cache
+	// by a digest of what the environment holds now (cheap: no parsing).
+	envID := ""
+	if spec == "env" {
+		sum := sha256.Sum256([]byte(h.Getenv(keystore.EnvPAT) + "\x00" + h.Getenv(keystore.EnvKey)))
+		envID = hex.EncodeToString(sum[:])
+	}
+	return h.cached(r, p, max(margin, r.MinValid), envID, mint)
 }
 
-func (h *Helper) mint(name string, p *Profile, c Claims, margin time.Duration) (Token, error) {
-	spec := h.resolveKeystore("", p.Keystore)
+func (h *Helper) mint(name string, p *Profile, spec string, c Claims, margin time.Duration) (Token, error) {
 	store, err := h.OpenStore(spec)
 	if err != nil {
 		return Token{}, AsError(err)
 	}
 	start := time.Now()
-	data, err := getItem(store, name)
+	pat, key, err := h.secrets(store, name, p)
 	h.debugf("keystore: read item %q from %s (%s)", name, store.Spec(), time.Since(start).Round(time.Microsecond))
 	if err != nil {
-		e := AsError(err)
-		if errors.Is(err, keystore.ErrNotFound) {
-			e.Msg = "the secrets of profile " + name + " are missing from " + store.Spec()
-			e.Hint = "run tdjwt login --profile " + name + " again"
-		}
-		return Token{}, e
-	}
-	gen, pat, key, err := decodeItem(data, name)
-	if err != nil {
 		return Token{}, err
-	}
-	if gen != p.Generation || KeyFingerprint(key) != p.KeySHA256 || patDigest(gen, pat) != p.PATSHA256 {
-		return Token{}, fail(CodeNotConfigured, "the keystore item of profile "+name+" belongs to another login than the config",
-			"run tdjwt login --profile "+name+" again (another config file, or a restore, may have replaced it)")
 	}
 	start = time.Now()
 	tok, exp, err := Mint(c, key, pat, h.Now())
@@ -365,6 +448,23 @@ func (h *Helper) Logout(name string) error {
 	return cfg.Save(h.ConfigPath)
 }
 
+// secretsState names the outcome of reading a profile's secrets.
+func secretsState(err error) string {
+	if err == nil {
+		return "present"
+	}
+	switch e := AsError(err); {
+	case errors.Is(err, keystore.ErrNotFound):
+		return "missing"
+	case e.Code == CodeNotConfigured:
+		return "mismatch"
+	case e.Code == CodeBadInput:
+		return "damaged"
+	default:
+		return "unknown (" + e.Msg + ")"
+	}
+}
+
 // ProfileStatus is one row of `tdjwt profiles`.
 type ProfileStatus struct {
 	Name    string
@@ -385,25 +485,9 @@ func (h *Helper) Profiles() ([]ProfileStatus, error) {
 		st := ProfileStatus{Name: name, Profile: p}
 		store, err := h.OpenStore(h.resolveKeystore("", p.Keystore))
 		if err == nil {
-			var data []byte
-			data, err = getItem(store, name)
-			if err == nil {
-				gen, _, _, derr := decodeItem(data, name)
-				switch {
-				case derr != nil:
-					st.Secrets = "damaged"
-				case gen != p.Generation:
-					st.Secrets = "mismatch"
-				default:
-					st.Secrets = "present"
-				}
-			}
+			_, _, err = h.secrets(store, name, p)
 		}
-		if errors.Is(err, keystore.ErrNotFound) {
-			st.Secrets = "missing"
-		} else if err != nil {
-			st.Secrets = "unknown (" + AsError(err).Msg + ")"
-		}
+		st.Secrets = secretsState(err)
 		out = append(out, st)
 	}
 	return out, nil

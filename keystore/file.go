@@ -3,9 +3,11 @@ package keystore
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // File keeps one file per item in a private directory: for headless
@@ -33,12 +35,22 @@ func (f *File) fail(op, item string, err error, hint string) error {
 	return &Error{Op: op, Store: f.Spec(), Item: item, Err: err, Hint: hint}
 }
 
+// Get reads DIR/item. It follows a symlink only when it stays inside DIR,
+// as in a Kubernetes secret volume (item -> ..data/item, ..data ->
+// ..2026_11_26_...), and refuses files that others can read.
 func (f *File) Get(item string) ([]byte, error) {
-	if err := f.checkDir(); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, f.fail("read", item, ErrNotFound, "run tdjwt login with --keystore "+f.Spec())
-		}
-		return nil, f.fail("read", item, err, f.dirHint(err))
+	di, err := os.Lstat(f.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, f.fail("read", item, ErrNotFound, "run tdjwt login with --keystore "+f.Spec())
+	}
+	if err != nil {
+		return nil, f.fail("read", item, wrapped{ErrUnavailable, err}, "check that "+f.Dir+" is readable by you")
+	}
+	if !di.IsDir() {
+		return nil, f.fail("read", item, fmt.Errorf("%w: %s is not a directory", ErrInsecure, f.Dir), "give file: a directory")
+	}
+	if err := checkReadDir(di); err != nil {
+		return nil, f.fail("read", item, err, "fix it with: chmod go-w "+f.Dir)
 	}
 	p := f.path(item)
 	fi, err := os.Lstat(p)
@@ -48,14 +60,62 @@ func (f *File) Get(item string) ([]byte, error) {
 	if err != nil {
 		return nil, f.fail("read", item, wrapped{ErrUnavailable, err}, "check that the file is readable by you")
 	}
-	if err := CheckPrivate(fi); err != nil {
-		return nil, f.fail("read", item, err, "fix it with: chmod 600 "+p)
+	linked := fi.Mode()&fs.ModeSymlink != 0
+	if linked {
+		real, err := f.inside(p)
+		if err != nil {
+			return nil, f.fail("read", item, err, "the link must point inside "+f.Dir+" (as Kubernetes secret volumes do)")
+		}
+		p = real
+		if fi, err = os.Lstat(p); err != nil {
+			return nil, f.fail("read", item, wrapped{ErrUnavailable, err}, "check the link")
+		}
 	}
-	b, err := os.ReadFile(p)
+	if !fi.Mode().IsRegular() {
+		return nil, f.fail("read", item, fmt.Errorf("%w: %s is not a regular file", ErrInsecure, item), "remove it and run tdjwt login again")
+	}
+	if err := CheckReadable(fi); err != nil {
+		hint := "fix it with: chmod 600 " + p
+		if linked {
+			hint = "mount the secret volume read-only with defaultMode: 0400 (or 0600), or chmod 400 the files"
+		}
+		return nil, f.fail("read", item, err, hint)
+	}
+	b, err := readSame(p, fi)
 	if err != nil {
 		return nil, f.fail("read", item, wrapped{ErrUnavailable, err}, "check that the file is readable by you")
 	}
 	return b, nil
+}
+
+// inside resolves the link p and checks that the target stays in DIR.
+func (f *File) inside(p string) (string, error) {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", wrapped{ErrUnavailable, err}
+	}
+	base, err := filepath.EvalSymlinks(f.Dir)
+	if err != nil {
+		return "", wrapped{ErrUnavailable, err}
+	}
+	rel, err := filepath.Rel(base, real)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("%w: %s links outside %s", ErrInsecure, filepath.Base(p), f.Dir)
+	}
+	return real, nil
+}
+
+// readSame reads path, checking that the file opened is the one checked.
+func readSame(path string, checked fs.FileInfo) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	if fi, err := fh.Stat(); err != nil || !os.SameFile(fi, checked) {
+		return nil, errors.New("the file changed while being read")
+	}
+	return io.ReadAll(io.LimitReader(fh, 1<<20))
 }
 
 func (f *File) Set(item string, value []byte) error {

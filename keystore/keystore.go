@@ -54,12 +54,14 @@ type wrapped struct {
 func (w wrapped) Error() string   { return w.sentinel.Error() + ": " + w.cause.Error() }
 func (w wrapped) Unwrap() []error { return []error{w.sentinel, w.cause} }
 
-// Open returns the store named by spec: "keyring" or "file:DIR". getenv
+// Open returns the store named by spec: "keyring", "file:DIR" or "env". getenv
 // is the process environment (the keyring needs it to find the session bus).
 func Open(spec string, getenv func(string) string) (Store, error) {
 	switch {
 	case spec == "keyring":
 		return NewKeyring(getenv), nil
+	case spec == "env":
+		return NewEnv(getenv), nil
 	case strings.HasPrefix(spec, "file:"):
 		dir := strings.TrimPrefix(spec, "file:")
 		if dir == "" {
@@ -67,7 +69,7 @@ func Open(spec string, getenv func(string) string) (Store, error) {
 		}
 		return NewFile(dir)
 	}
-	return nil, &Error{Op: "open", Store: spec, Err: ErrBadSpec, Hint: "use --keystore keyring or --keystore file:DIR"}
+	return nil, &Error{Op: "open", Store: spec, Err: ErrBadSpec, Hint: "use --keystore keyring, file:DIR or env"}
 }
 
 // Limited is a Store that refuses values longer than MaxValue bytes (0: no

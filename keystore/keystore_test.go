@@ -47,21 +47,31 @@ func TestFileRoundTripAndPermissions(t *testing.T) {
 		t.Fatal("error quotes the secret")
 	}
 	os.Chmod(filepath.Join(dir, "p"), 0o600)
+	// Others may list a directory tdjwt reads from (the files' modes keep
+	// them private), but not change it; tdjwt writes only into a 0700 one.
 	os.Chmod(dir, 0o755)
-	if _, err := s.Get("p"); !errors.Is(err, ErrInsecure) {
-		t.Fatalf("loose dir: %v", err)
+	if _, err := s.Get("p"); err != nil {
+		t.Fatalf("0755 dir: %v", err)
 	}
 	if err := s.Set("p", []byte("v3")); !errors.Is(err, ErrInsecure) {
 		t.Fatalf("write into loose dir: %v", err)
 	}
+	os.Chmod(dir, 0o777)
+	if _, err := s.Get("p"); !errors.Is(err, ErrInsecure) {
+		t.Fatalf("world-writable dir: %v", err)
+	}
 	os.Chmod(dir, 0o700)
 
-	// A symlinked item is refused, not followed.
+	// A link that leaves the directory is refused; one inside is followed.
 	target := filepath.Join(t.TempDir(), "elsewhere")
 	os.WriteFile(target, []byte("x"), 0o600)
 	os.Symlink(target, filepath.Join(dir, "link"))
 	if _, err := s.Get("link"); !errors.Is(err, ErrInsecure) {
-		t.Fatalf("symlink: %v", err)
+		t.Fatalf("escaping symlink: %v", err)
+	}
+	os.Symlink("p", filepath.Join(dir, "inner"))
+	if v, err := s.Get("inner"); err != nil || string(v) != "v2" {
+		t.Fatalf("inner symlink: %q %v", v, err)
 	}
 
 	if err := s.Delete("p"); err != nil {
