@@ -1,7 +1,11 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package main
 
-// harden: on macOS and Windows there is no prctl; README says what that
-// leaves. On other Unix systems core files are limited where the OS allows.
-func harden() {}
+import "syscall"
+
+// harden on macOS and the BSDs: no prctl, but core files can be turned off
+// before any secret is read. README says what is left.
+func harden() {
+	syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
+}
