@@ -152,16 +152,7 @@ func readEntry(path, key string) (cacheEntry, string) {
 	if err := keystore.CheckPrivate(fi); err != nil {
 		return e, err.Error()
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return e, err.Error()
-	}
-	defer f.Close()
-	// The file opened must be the one checked (no swap in between).
-	if fi2, err := f.Stat(); err != nil || !os.SameFile(fi, fi2) {
-		return e, "entry changed while being read"
-	}
-	data, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	data, err := keystore.ReadSame(path, fi)
 	if err != nil {
 		return e, err.Error()
 	}

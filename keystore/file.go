@@ -81,7 +81,7 @@ func (f *File) Get(item string) ([]byte, error) {
 		}
 		return nil, f.fail("read", item, err, hint)
 	}
-	b, err := readSame(p, fi)
+	b, err := ReadSame(p, fi)
 	if err != nil {
 		return nil, f.fail("read", item, wrapped{ErrUnavailable, err}, "check that the file is readable by you")
 	}
@@ -105,8 +105,9 @@ func (f *File) inside(p string) (string, error) {
 	return real, nil
 }
 
-// readSame reads path, checking that the file opened is the one checked.
-func readSame(path string, checked fs.FileInfo) ([]byte, error) {
+// ReadSame reads path (at most 1 MiB), checking that the file opened is
+// the one checked: nothing swapped it in between.
+func ReadSame(path string, checked fs.FileInfo) ([]byte, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
