@@ -47,9 +47,14 @@ func (c *cli) logout(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := h.Logout(name); err != nil {
+	removed, err := h.Logout(name)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "tdjwt: profile %s removed (secrets, settings and cached tokens)\n", name)
+	if removed {
+		fmt.Fprintf(c.stderr, "tdjwt: profile %s removed (secrets, settings and cached tokens)\n", name)
+	} else {
+		fmt.Fprintf(c.stderr, "tdjwt: profile %s was not configured; nothing to remove\n", name)
+	}
 	return nil
 }

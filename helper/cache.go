@@ -81,7 +81,7 @@ type cacheEntry struct {
 // under a per-entry lock so that parallel callers mint once.
 // envID, when not empty, keys the entry by the secrets the env keystore
 // holds now.
-func (h *Helper) cached(r TokenRequest, p *Profile, need time.Duration, envID string, mint func() (Token, error)) (Token, error) {
+func (h *Helper) cached(r TokenRequest, p *Profile, need, margin time.Duration, envID string, mint func() (Token, error)) (Token, error) {
 	if err := h.cacheDirOK(true); err != nil {
 		h.debugf("cache: unusable (%v); minting without it", err)
 		return mint()
@@ -98,7 +98,6 @@ func (h *Helper) cached(r TokenRequest, p *Profile, need time.Duration, envID st
 			return Token{}, false
 		}
 		h.debugf("cache: hit %s, %s (exp in %s)", when, base+".json", time.Unix(e.Exp, 0).Sub(h.Now()).Round(time.Second))
-		margin, _ := Margin(p.RefreshMargin, mustLifetime(p))
 		return Token{Value: NewSecret(e.Token), Expiry: time.Unix(e.Exp, 0), Margin: margin, Profile: r.Profile, User: p.User}, true
 	}
 	if !r.ForceRefresh {
@@ -128,11 +127,6 @@ func (h *Helper) cached(r TokenRequest, p *Profile, need time.Duration, envID st
 		h.debugf("cache: not written (%v)", err)
 	}
 	return t, nil
-}
-
-func mustLifetime(p *Profile) time.Duration {
-	d, _ := ParseLifetime(p.Lifetime)
-	return d
 }
 
 // readEntry reads and checks an entry; why says what made it unusable.
@@ -259,5 +253,3 @@ func (h *Helper) ClearCache(profile string) int {
 	h.debugf("cache: removed %d entries of profile %q", n, profile)
 	return n
 }
-
-func (h *Helper) clearCache(profile string) { h.ClearCache(profile) }

@@ -274,7 +274,7 @@ func (h *Helper) dropOld(name string, old, p *Profile) {
 			}
 		}
 	}
-	h.clearCache(name)
+	h.ClearCache(name)
 }
 
 // secrets reads the profile's PAT and key and checks that they are the ones
@@ -398,7 +398,7 @@ func (h *Helper) Token(r TokenRequest) (Token, error) {
 		sum := sha256.Sum256([]byte(h.Getenv(keystore.EnvPAT) + "\x00" + h.Getenv(keystore.EnvKey)))
 		envID = hex.EncodeToString(sum[:])
 	}
-	return h.cached(r, p, max(margin, r.MinValid), envID, mint)
+	return h.cached(r, p, max(margin, r.MinValid), margin, envID, mint)
 }
 
 func (h *Helper) mint(name string, p *Profile, spec string, c Claims, margin time.Duration) (Token, error) {
@@ -421,31 +421,30 @@ func (h *Helper) mint(name string, p *Profile, spec string, c Claims, margin tim
 	return Token{Value: tok, Expiry: exp, Margin: margin, Profile: name, User: p.User}, nil
 }
 
-// Logout removes the profile's secrets and settings and its cached tokens.
-// It is idempotent.
-func (h *Helper) Logout(name string) error {
+// Logout removes the profile's secrets and settings and its cached tokens,
+// and reports whether there was a profile. It is idempotent.
+func (h *Helper) Logout(name string) (bool, error) {
 	if err := CheckProfileName(name); err != nil {
-		return err
+		return false, err
 	}
 	cfg, err := LoadConfig(h.ConfigPath)
 	if err != nil {
-		return err
+		return false, err
 	}
-	h.clearCache(name)
+	h.ClearCache(name)
 	p := cfg.Profiles[name]
 	if p == nil {
-		h.debugf("profile %s is not configured: nothing to remove", name)
-		return nil
+		return false, nil
 	}
 	store, err := h.OpenStore(p.Keystore)
 	if err != nil {
-		return AsError(err)
+		return false, AsError(err)
 	}
 	if err := deleteItem(store, name); err != nil {
-		return AsError(err)
+		return false, AsError(err)
 	}
 	delete(cfg.Profiles, name)
-	return cfg.Save(h.ConfigPath)
+	return true, cfg.Save(h.ConfigPath)
 }
 
 // secretsState names the outcome of reading a profile's secrets.

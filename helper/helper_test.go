@@ -410,8 +410,9 @@ func TestLogoutIdempotent(t *testing.T) {
 	e := newEnv(t)
 	e.login(t, nil)
 	for i := 0; i < 2; i++ {
-		if err := e.h.Logout("default"); err != nil {
-			t.Fatal(err)
+		removed, err := e.h.Logout("default")
+		if err != nil || removed != (i == 0) {
+			t.Fatalf("logout %d: %v %v", i, removed, err)
 		}
 	}
 	if len(e.store.Items()) != 0 {
@@ -546,7 +547,7 @@ func TestRSA4096SplitsAcrossItemsUnderWindowsLimit(t *testing.T) {
 	if _, err := e.h.Token(TokenRequest{Profile: "default"}); err == nil || !strings.Contains(err.Error(), "do not fit together") {
 		t.Fatalf("tampered part: %v", err)
 	}
-	if err := e.h.Logout("default"); err != nil {
+	if _, err := e.h.Logout("default"); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.store.Items(); len(got) != 0 {
