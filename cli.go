@@ -111,7 +111,7 @@ func run(s *sys) (code int) {
 	c := &cli{sys: s}
 	c.debug = s.getenv("TDJWT_DEBUG") == "1"
 	args := s.args[1:]
-	name := strings.ToLower(strings.TrimSuffix(filepath.Base(s.args[0]), ".exe"))
+	name := strings.TrimSuffix(strings.ToLower(filepath.Base(s.args[0])), ".exe")
 
 	// Flags before the verb: what git passes when the helper is configured
 	// as "tdjwt --profile prod" (git appends the action).
