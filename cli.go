@@ -119,14 +119,17 @@ func run(s *sys) (code int) {
 	pre.SetOutput(io.Discard)
 	pre.StringVar(&c.profile, "profile", "", "")
 	pre.BoolVar(&c.debug, "debug", c.debug, "")
+	showVersion := pre.Bool("version", false, "")
 	if err := pre.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(s.stdout, usageText)
 			return exitOK
 		}
-		if name != "git-credential-tdjwt" {
-			return c.report(usageError{err.Error()})
-		}
+		return c.report(usageError{err.Error()})
+	}
+	if *showVersion {
+		fmt.Fprintln(s.stdout, "tdjwt", buildVersion())
+		return exitOK
 	}
 	args = pre.Args()
 	verb := ""
@@ -158,7 +161,7 @@ func run(s *sys) (code int) {
 		err = c.cache(args)
 	case "doctor":
 		return c.doctor(args)
-	case "version", "--version":
+	case "version":
 		fmt.Fprintln(s.stdout, "tdjwt", buildVersion())
 	case "help":
 		fmt.Fprint(s.stdout, usageText)
