@@ -30,9 +30,21 @@ func git(t *testing.T, e *env, stdin string, args ...string) string {
 	out, err := cmd.CombinedOutput()
 	checkNoLeak(t, "git "+strings.Join(args, " "), strings.ReplaceAll(string(out), e2ePAT, ""))
 	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
+		t.Fatalf("git %v: %v\n%s", args[0], err, redactCredentials(string(out)))
 	}
 	return string(out)
+}
+
+// redactCredentials hides token-bearing lines of git's output in failure
+// messages.
+func redactCredentials(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if k, _, ok := strings.Cut(l, "="); ok && (k == "password" || k == "credential") {
+			lines[i] = k + "=[redacted]"
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func parseLines(s string) map[string]string {
