@@ -124,3 +124,11 @@ func FuzzParseGitRequest(f *testing.F) {
 		}
 	})
 }
+
+func ExampleFormatGit() {
+	_ = FormatGit(os.Stdout, []Attr{{"protocol", "https"}, {"host", "acme.example.com"}, {"capability[]", "authtype"}})
+	// Output:
+	// protocol=https
+	// host=acme.example.com
+	// capability[]=authtype
+}
