@@ -3,29 +3,33 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
+	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"tdjwt/helper"
+	"tdjwt/keystore/privfile"
 )
 
-// doctor prints one line per check and exits with the class of the first
-// failure.
-func (c *cli) doctor(args []string) int {
-	fs := c.flags("doctor", "doctor [--profile NAME] [--online]")
-	online := fs.Bool("online", false, "also send a token to the profile's base URL and compare clocks")
-	if err := c.parse(fs, args); err != nil {
-		return c.report(err)
+// doctor prints one line per check and fails with the class of the first
+// failure. WARN lines point at risks that do not stop tdjwt from working.
+func (c *cli) doctor(args []string) error {
+	fs := c.flags("doctor", "doctor [--profile NAME] [--online]", true)
+	online := fs.Bool("online", false, "also send a token to the profile's account URL (https only) and compare clocks")
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return c.report(usageError{"doctor takes no arguments"})
+	if len(pos) > 0 {
+		return usageError{msg: "doctor takes no arguments"}
 	}
 	h, err := c.helper()
 	if err != nil {
-		return c.report(err)
+		return err
 	}
 	name := c.profileName("")
 	self, _ := c.self()
@@ -37,21 +41,22 @@ func (c *cli) doctor(args []string) int {
 		switch {
 		case err != nil || tok == nil:
 			checks = append(checks, helper.Check{Name: "online", Detail: "skipped: no token", Hint: "fix the checks above first", Code: helper.CodeNotConfigured})
-		case p.BaseURL == "":
-			checks = append(checks, helper.Check{Name: "online", Detail: "skipped: the profile has no base_url", Hint: "log in with --base-url https://HOST/api/accounts/ENV_ID", Code: helper.CodeUsage})
 		default:
-			checks = append(checks, helper.Online(p.BaseURL, tok.Value, c.now))
+			checks = append(checks, helper.Online(p, tok.Value, c.now))
 		}
 	}
-	checks = append(checks, c.checkGit(self)...)
+	checks = append(checks, c.checkGit(h, self)...)
 	checks = append(checks, c.checkKubeconfig(self)...)
-	code := exitOK
+	var first helper.Code
 	for _, ch := range checks {
 		mark := "ok  "
-		if !ch.OK {
+		switch {
+		case ch.Warn:
+			mark = "WARN"
+		case !ch.OK:
 			mark = "FAIL"
-			if code == exitOK {
-				code = exitCode(ch.Code)
+			if first == "" {
+				first = ch.Code
 			}
 		}
 		fmt.Fprintf(c.stdout, "%s  %-10s %s\n", mark, ch.Name, ch.Detail)
@@ -59,11 +64,10 @@ func (c *cli) doctor(args []string) int {
 			fmt.Fprintf(c.stdout, "      %-10s hint: %s\n", "", ch.Hint)
 		}
 	}
-	if code != exitOK {
-		fmt.Fprintln(c.stderr, "tdjwt: error: some checks failed")
-		fmt.Fprintln(c.stderr, "tdjwt: hint: follow the hint under each FAIL line")
+	if first != "" {
+		return &helper.Error{Code: first, Msg: "some checks failed", Hint: "follow the hint under each FAIL line"}
 	}
-	return code
+	return nil
 }
 
 // checkPath: tdjwt on PATH is this binary, and the git link is beside it.
@@ -129,21 +133,87 @@ func (c *cli) pointsHere(name, prog, self string) helper.Check {
 	return helper.Check{Name: name, OK: true, Detail: "entry runs " + prog}
 }
 
-func (c *cli) checkGit(self string) []helper.Check {
-	out, err := exec.Command("git", "config", "--global", "--get-regexp", `^credential\..*helper$`).Output()
+// storingHelpers keep what a helper answered on disk or in memory and serve
+// it again: with tdjwt, a PAT-bearing token, served after it expired.
+var storingHelpers = []string{"store", "cache", "libsecret", "osxkeychain", "wincred", "manager", "manager-core", "gnome-keyring", "netrc"}
+
+// gitHelpers reads every credential helper entry of git's config, in the
+// order git applies them (system, global, local).
+func (c *cli) gitHelpers() [][2]string {
+	out, err := c.command("git", "config", "--get-regexp", `^credential\..*helper$`).Output()
 	if err != nil {
 		return nil
 	}
-	var checks []helper.Check
+	var entries [][2]string
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
-		_, v, _ := strings.Cut(sc.Text(), " ")
-		if strings.Contains(v, "tdjwt") {
-			checks = append(checks, c.pointsHere("git", helperPath(v), self))
+		k, v, _ := strings.Cut(sc.Text(), " ")
+		pattern := strings.TrimSuffix(strings.TrimPrefix(k, "credential."), "helper")
+		entries = append(entries, [2]string{strings.TrimSuffix(pattern, "."), v})
+	}
+	return entries
+}
+
+// urlMatches approximates git's credential.<url> matching: same scheme and
+// host, and the pattern's path a prefix of the URL's.
+func urlMatches(pattern, target string) bool {
+	if pattern == "" {
+		return true
+	}
+	p, err1 := url.Parse(pattern)
+	t, err2 := url.Parse(target)
+	if err1 != nil || err2 != nil || p.Host == "" {
+		return false
+	}
+	if (p.Scheme != "" && p.Scheme != t.Scheme) || !strings.EqualFold(p.Host, t.Host) {
+		return false
+	}
+	pp := strings.Trim(p.Path, "/")
+	tp := strings.Trim(t.Path, "/")
+	return pp == "" || tp == pp || strings.HasPrefix(tp, pp+"/")
+}
+
+func (c *cli) checkGit(h *helper.Helper, self string) []helper.Check {
+	entries := c.gitHelpers()
+	var checks []helper.Check
+	for _, e := range entries {
+		if strings.Contains(e[1], "tdjwt") {
+			checks = append(checks, c.pointsHere("git", helperPath(e[1]), self))
+		}
+	}
+	bindings, err := h.GitBindings()
+	if err != nil {
+		return checks
+	}
+	for _, b := range bindings {
+		// The helpers git runs for this URL: every matching entry in
+		// order, an empty value resetting the list.
+		var list []string
+		for _, e := range entries {
+			if urlMatches(e[0], b.URL) {
+				if e[1] == "" {
+					list = nil
+				} else {
+					list = append(list, e[1])
+				}
+			}
+		}
+		for _, v := range list {
+			name := strings.TrimPrefix(filepath.Base(helperPath(v)), "git-credential-")
+			name = strings.TrimSuffix(name, ".exe")
+			if contains(storingHelpers, name) {
+				checks = append(checks, helper.Check{Name: "git", Warn: true,
+					Detail: "helper " + name + " also runs for " + b.URL + ": git hands it tdjwt's token, which carries the PAT, to keep (on disk, for store) and serve after it expired",
+					Hint:   "give tdjwt the URL alone: tdjwt setup git --profile " + b.Profile + " --url " + b.URL + " --apply (it resets the helper list for that URL)"})
+				break
+			}
 		}
 	}
 	return checks
 }
+
+// maxKubeconfig bounds a kubeconfig read by doctor.
+const maxKubeconfig = 4 << 20
 
 func (c *cli) checkKubeconfig(self string) []helper.Check {
 	paths := filepath.SplitList(c.getenv("KUBECONFIG"))
@@ -152,8 +222,13 @@ func (c *cli) checkKubeconfig(self string) []helper.Check {
 	}
 	var checks []helper.Check
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, _, err := privfile.Read(p, maxKubeconfig, true, nil)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
+			checks = append(checks, helper.Check{Name: "kubeconfig", Detail: "cannot read " + p + ": " + err.Error(),
+				Hint: "KUBECONFIG must name regular files of a few kilobytes", Code: helper.CodeBadInput})
 			continue
 		}
 		for _, line := range strings.Split(string(data), "\n") {

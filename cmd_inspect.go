@@ -10,13 +10,14 @@ import (
 )
 
 func (c *cli) inspect(args []string) error {
-	fs := c.flags("inspect", "inspect [--pem FILE] [TOKEN]   (the token is read from stdin when not given)")
-	pem := fs.String("pem", "", "verify the signature with this private key `file`")
-	if err := c.parse(fs, args); err != nil {
+	fs := c.flags("inspect", "inspect [--pem FILE] [TOKEN]   (the token is read from stdin when not given)", false)
+	pem := fs.String("pem", "", "verify the signature with this PEM `file`: a public key, a certificate or the private key")
+	pos, err := c.parse(fs, args)
+	if err != nil {
 		return err
 	}
 	var token string
-	switch fs.NArg() {
+	switch len(pos) {
 	case 0:
 		b, err := io.ReadAll(io.LimitReader(c.stdin, 1<<20))
 		if err != nil {
@@ -24,9 +25,9 @@ func (c *cli) inspect(args []string) error {
 		}
 		token = string(b)
 	case 1:
-		token = fs.Arg(0)
+		token = pos[0]
 	default:
-		return usageError{"inspect takes at most one token"}
+		return usageError{msg: "inspect takes at most one token"}
 	}
 	in, err := helper.Inspect(token, c.now())
 	if err != nil {

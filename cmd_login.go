@@ -11,10 +11,10 @@ import (
 
 func (c *cli) login(args []string) error {
 	var r helper.LoginRequest
-	fs := c.flags("login", "login --profile NAME --pem FILE --user USER (--base-url URL | --org ORG) [flags] < pat.txt")
+	fs := c.flags("login", "login --profile NAME --pem FILE --user USER (--base-url URL | --org ORG) [flags] < pat.txt", true)
 	fs.StringVar(&r.PEMFile, "pem", "", "private key `file` from the Lake console (RSA, PKCS#1 or PKCS#8, unencrypted)")
 	fs.StringVar(&r.User, "user", "", "database `user`, exactly as created (case matters)")
-	fs.StringVar(&r.BaseURL, "base-url", "", "Lake console or API `url`; the org defaults to its first DNS label")
+	fs.StringVar(&r.BaseURL, "base-url", "", "the environment's account `url` https://HOST/api/accounts/ENV_ID (the console URL https://HOST works too, without doctor --online); the org defaults to the host's first DNS label")
 	fs.StringVar(&r.Org, "org", "", "organisation `value` for the org claim")
 	fs.StringVar(&r.Kid, "kid", "", "key `name` in the console (default: the PEM file name without its extension)")
 	fs.StringVar(&r.OrgClaim, "org-claim", "", "org claim `name`: org_id (default) or org_key")
@@ -24,16 +24,21 @@ func (c *cli) login(args []string) error {
 	fs.StringVar(&r.Margin, "refresh-margin", "", "refresh `margin` before exp (default: max(60s, 10% of the lifetime))")
 	fs.StringVar(&r.Keystore, "keystore", "", "where secrets go: keyring (default), file:DIR, or env (read $TDJWT_PAT and $TDJWT_PRIVATE_KEY)")
 	fs.BoolVar(&r.NoCache, "no-cache", false, "never cache this profile's tokens on disk")
-	if err := c.parse(fs, args); err != nil {
+	fs.BoolVar(&r.Replace, "replace", false, "replace keystore secrets of this profile name that another config's login wrote")
+	pos, err := c.parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{"login takes no arguments (the PAT is read from stdin, never from the command line)"}
+	if len(pos) > 0 {
+		return usageError{msg: "login takes no arguments (the PAT is read from stdin, never from the command line)"}
 	}
 	r.Profile = c.profileName("")
 	h, err := c.helper()
 	if err != nil {
 		return err
+	}
+	if r.Kid == "" && r.PEMFile != "" && !helper.ConsoleKid(helper.KidFromPath(r.PEMFile)) {
+		fmt.Fprintf(c.stderr, "tdjwt: warning: the kid will be %q, taken from the file name, which does not look like a key name from the Lake console; if the key's name differs, give it with --kid NAME\n", clip(helper.KidFromPath(r.PEMFile)))
 	}
 	if r.Keystore == "env" || (r.Keystore == "" && c.getenv("TDJWT_KEYSTORE") == "env") {
 		c.debugf("login: the PAT and key come from $TDJWT_PAT and $TDJWT_PRIVATE_KEY")
@@ -51,7 +56,7 @@ func (c *cli) login(args []string) error {
 	fmt.Fprintf(c.stderr, "tdjwt: profile %s saved: user %s, %s %s, kid %s, lifetime %s, secrets in %s\n",
 		r.Profile, p.User, p.OrgClaim, p.Org, p.Kid, p.Lifetime, p.Keystore)
 	if p.Keystore != "env" {
-		fmt.Fprintf(c.stderr, "tdjwt: the key is stored; you may delete %s. Try: tdjwt token --profile %s\n", r.PEMFile, r.Profile)
+		fmt.Fprintf(c.stderr, "tdjwt: the key and PAT are stored in %s. Keep %s somewhere safe (tdjwt cannot give the key back). Try: tdjwt token --profile %s\n", p.Keystore, r.PEMFile, r.Profile)
 	}
 	return nil
 }

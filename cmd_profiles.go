@@ -6,12 +6,13 @@ import (
 )
 
 func (c *cli) profiles(args []string) error {
-	fs := c.flags("profiles", "profiles")
-	if err := c.parse(fs, args); err != nil {
+	fs := c.flags("profiles", "profiles", false)
+	pos, err := c.parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{"profiles takes no arguments"}
+	if len(pos) > 0 {
+		return usageError{msg: "profiles takes no arguments"}
 	}
 	h, err := c.helper()
 	if err != nil {
@@ -35,12 +36,13 @@ func (c *cli) profiles(args []string) error {
 }
 
 func (c *cli) logout(args []string) error {
-	fs := c.flags("logout", "logout --profile NAME")
-	if err := c.parse(fs, args); err != nil {
+	fs := c.flags("logout", "logout --profile NAME", true)
+	pos, err := c.parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{"logout takes no arguments"}
+	if len(pos) > 0 {
+		return usageError{msg: "logout takes no arguments"}
 	}
 	name := c.profileName("")
 	h, err := c.helper()

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os/exec"
 	"strings"
 
 	"tdjwt/helper"
@@ -11,7 +10,7 @@ import (
 
 func (c *cli) setup(args []string) error {
 	if len(args) == 0 {
-		return usageError{"setup needs a target: git or kubeconfig"}
+		return usageError{msg: "setup needs a target: git or kubeconfig"}
 	}
 	switch args[0] {
 	case "git":
@@ -22,7 +21,11 @@ func (c *cli) setup(args []string) error {
 		fmt.Fprint(c.stdout, "Usage:\n  tdjwt setup git --profile NAME --url URL [--apply]\n  tdjwt setup kubeconfig --profile NAME\n")
 		return nil
 	}
-	return usageError{fmt.Sprintf("setup %q: use git or kubeconfig", clip(args[0]))}
+	hint := ""
+	if near := nearest(args[0], []string{"git", "kubeconfig"}); near != "" {
+		hint = "did you mean tdjwt setup " + near + "?"
+	}
+	return usageError{msg: fmt.Sprintf("setup %q: use git or kubeconfig", clip(args[0])), hint: hint}
 }
 
 // self is the absolute path of this binary, for generated configuration.
@@ -43,61 +46,83 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func (c *cli) setupGit(args []string) error {
-	fs := c.flags("setup git", "setup git --profile NAME --url URL [--apply]")
-	url := fs.String("url", "", "the https `URL` git should use tdjwt for, e.g. https://acme.example.com")
-	apply := fs.Bool("apply", false, "write the entry with git config --global instead of printing it")
-	if err := c.parse(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usageError{"setup git takes no arguments"}
-	}
+// knownProfile resolves the profile name and checks that it exists.
+func (c *cli) knownProfile() (string, error) {
 	name := c.profileName("")
-	if err := helper.CheckProfileName(name); err != nil {
+	h, err := c.helper()
+	if err != nil {
+		return "", err
+	}
+	if _, err := h.Profile(name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+func (c *cli) setupGit(args []string) error {
+	fs := c.flags("setup git", "setup git --profile NAME --url URL [--apply]", true)
+	rawURL := fs.String("url", "", "the https `URL` git should use tdjwt for, e.g. https://acme.example.com")
+	apply := fs.Bool("apply", false, "write the entry with git config --global instead of printing it")
+	pos, err := c.parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if *url == "" {
-		return usageError{"--url is required"}
+	if len(pos) > 0 {
+		return usageError{msg: "setup git takes no arguments"}
 	}
-	if _, err := helper.CheckBaseURL(*url); err != nil {
+	if *rawURL == "" {
+		return usageError{msg: "--url is required"}
+	}
+	if _, err := helper.CheckBaseURL(*rawURL); err != nil {
+		return err
+	}
+	name, err := c.knownProfile()
+	if err != nil {
 		return err
 	}
 	self, err := c.self()
 	if err != nil {
 		return err
 	}
-	key := "credential." + strings.TrimSuffix(*url, "/") + ".helper"
+	// The profile records the URL: the helper answers only for URLs its
+	// profiles are bound to.
+	bound, err := c.h.BindGitURL(name, *rawURL)
+	if err != nil {
+		return err
+	}
+	key := "credential." + bound + ".helper"
 	value := shellQuote(self) + " --profile " + name
 	if !*apply {
 		// An empty helper first resets the list, so that no other helper
-		// (a store, a cache) answers for this URL before tdjwt.
+		// (a store, a cache) answers for this URL before tdjwt, or writes
+		// tdjwt's token to disk after it.
 		fmt.Fprintf(c.stdout, "git config --global --replace-all %s ''\n", shellQuote(key))
 		fmt.Fprintf(c.stdout, "git config --global --add %s %s\n", shellQuote(key), shellQuote(value))
 		return nil
 	}
 	for _, a := range [][]string{{"--replace-all", key, ""}, {"--add", key, value}} {
-		cmd := exec.Command("git", append([]string{"config", "--global"}, a...)...)
+		cmd := c.command("git", append([]string{"config", "--global"}, a...)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Run(); err != nil {
 			return &helper.Error{Code: helper.CodeInternal, Msg: "git config failed: " + strings.TrimSpace(stderr.String()+" "+err.Error()), Hint: "run the commands that tdjwt setup git prints without --apply"}
 		}
 	}
-	fmt.Fprintf(c.stderr, "tdjwt: git now asks tdjwt (profile %s) for credentials for %s\n", name, *url)
+	fmt.Fprintf(c.stderr, "tdjwt: git now asks tdjwt (profile %s) for credentials for %s, and no other helper\n", name, bound)
 	return nil
 }
 
 func (c *cli) setupKubeconfig(args []string) error {
-	fs := c.flags("setup kubeconfig", "setup kubeconfig --profile NAME")
-	if err := c.parse(fs, args); err != nil {
+	fs := c.flags("setup kubeconfig", "setup kubeconfig --profile NAME", true)
+	pos, err := c.parse(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{"setup kubeconfig takes no arguments"}
+	if len(pos) > 0 {
+		return usageError{msg: "setup kubeconfig takes no arguments"}
 	}
-	name := c.profileName("")
-	if err := helper.CheckProfileName(name); err != nil {
+	name, err := c.knownProfile()
+	if err != nil {
 		return err
 	}
 	self, err := c.self()

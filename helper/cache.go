@@ -2,6 +2,7 @@ package helper
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,13 +16,14 @@ import (
 	"strings"
 	"time"
 
-	"tdjwt/keystore"
+	"tdjwt/keystore/privfile"
 )
 
 // The token cache: one file per (profile, settings, key, PAT), so that
 // repeat calls cost a small file read instead of a keychain round trip and a
 // signature. A token carries the PAT, so the directory is 0700 and entries
-// 0600, owned by the user, never followed through a symlink.
+// 0600, owned by the user, never followed through a symlink, in a directory
+// whose ancestors no other user controls.
 
 // LockWait bounds how long a call waits for another process that is minting
 // the same token; it exceeds the keychain timeout so that a slow keychain
@@ -30,27 +32,35 @@ const LockWait = 15 * time.Second
 
 const cacheVersion = 1
 
-// CacheDir: $TDJWT_CACHE_DIR, else $XDG_RUNTIME_DIR/tdjwt (memory-backed on
-// Linux and removed at logout), else the user cache directory.
-func CacheDir(getenv func(string) string) string {
+// maxEntry bounds a cache entry read: a token is 1-2 KB.
+const maxEntry = 64 << 10
+
+// CacheDir: $TDJWT_CACHE_DIR (an absolute path), else $XDG_RUNTIME_DIR/tdjwt
+// (memory-backed on Linux and removed at logout), else the user cache
+// directory.
+func CacheDir(getenv func(string) string) (string, error) {
 	if d := getenv("TDJWT_CACHE_DIR"); d != "" {
-		return d
+		if !filepath.IsAbs(d) {
+			return "", fail(CodeUsage, fmt.Sprintf("TDJWT_CACHE_DIR %q is not an absolute path", clip(d)),
+				"set it to an absolute directory of your own, e.g. TDJWT_CACHE_DIR=$HOME/.cache/tdjwt, or unset it")
+		}
+		return filepath.Clean(d), nil
 	}
-	if d := getenv("XDG_RUNTIME_DIR"); d != "" {
-		return filepath.Join(d, "tdjwt")
+	if d := getenv("XDG_RUNTIME_DIR"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "tdjwt"), nil
 	}
 	if runtime.GOOS == "linux" {
-		if d := getenv("XDG_CACHE_HOME"); d != "" {
-			return filepath.Join(d, "tdjwt")
+		if d := getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
+			return filepath.Join(d, "tdjwt"), nil
 		}
-		if h := getenv("HOME"); h != "" {
-			return filepath.Join(h, ".cache", "tdjwt")
+		if h := getenv("HOME"); h != "" && filepath.IsAbs(h) {
+			return filepath.Join(h, ".cache", "tdjwt"), nil
 		}
 	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "tdjwt")
+	if d, err := os.UserCacheDir(); err == nil && filepath.IsAbs(d) {
+		return filepath.Join(d, "tdjwt"), nil
 	}
-	return ""
+	return "", nil
 }
 
 // cacheKey covers every input of the token: a changed setting, a new login,
@@ -73,15 +83,36 @@ type cacheEntry struct {
 	V       int    `json:"v"`
 	Profile string `json:"profile"`
 	Key     string `json:"key"`
-	Exp     int64  `json:"exp"`
-	Token   string `json:"token"`
+	// Config names the config file the entry's profile came from, so that
+	// two configs with a profile of the same name never collect each
+	// other's entries as orphans.
+	Config string `json:"config,omitempty"`
+	Exp    int64  `json:"exp"`
+	Token  string `json:"token"`
+}
+
+// configID names the config file in entries: a digest of its absolute path.
+func (h *Helper) configID() string {
+	p, err := filepath.Abs(h.ConfigPath)
+	if err != nil {
+		p = h.ConfigPath
+	}
+	sum := sha256.Sum256([]byte("tdjwt config\x00" + p))
+	return hex.EncodeToString(sum[:16])
+}
+
+// profileLock serialises what changes a profile's cache entries as a whole:
+// a minter writing its entry (after checking that the profile is still the
+// one it minted for) and logout or a re-login clearing them.
+func (h *Helper) profileLock(name string) (func(), error) {
+	return privfile.Lock(filepath.Join(h.CacheDir, name+".plock"), LockWait)
 }
 
 // cached returns a cached token that stays valid for need, or mints one
 // under a per-entry lock so that parallel callers mint once.
 // envID, when not empty, keys the entry by the secrets the env keystore
 // holds now.
-func (h *Helper) cached(r TokenRequest, p *Profile, need, margin time.Duration, envID string, mint func() (Token, error)) (Token, error) {
+func (h *Helper) cached(r TokenRequest, p *Profile, st settings, need time.Duration, envID string, mint func() (Token, error)) (Token, error) {
 	if err := h.cacheDirOK(true); err != nil {
 		h.debugf("cache: unusable (%v); minting without it", err)
 		return mint()
@@ -90,15 +121,19 @@ func (h *Helper) cached(r TokenRequest, p *Profile, need, margin time.Duration, 
 	base := filepath.Join(h.CacheDir, entryName(r.Profile, key))
 	hit := func(when string) (Token, bool) {
 		e, why := readEntry(base+".json", key)
-		if why == "" && !h.Now().Add(need).Before(time.Unix(e.Exp, 0)) {
-			why = fmt.Sprintf("expires in %s, need %s", time.Unix(e.Exp, 0).Sub(h.Now()).Round(time.Second), need)
+		now := h.Now()
+		if why == "" && !now.Add(need).Before(time.Unix(e.Exp, 0)) {
+			why = fmt.Sprintf("expires in %s, need %s", time.Unix(e.Exp, 0).Sub(now).Round(time.Second), need)
+		}
+		if why == "" {
+			why = fromTheFuture(e, st, now)
 		}
 		if why != "" {
 			h.debugf("cache: miss %s (%s)", when, why)
 			return Token{}, false
 		}
-		h.debugf("cache: hit %s, %s (exp in %s)", when, base+".json", time.Unix(e.Exp, 0).Sub(h.Now()).Round(time.Second))
-		return Token{Value: NewSecret(e.Token), Expiry: time.Unix(e.Exp, 0), Margin: margin, Profile: r.Profile, User: p.User}, true
+		h.debugf("cache: hit %s, %s (exp in %s)", when, base+".json", time.Unix(e.Exp, 0).Sub(now).Round(time.Second))
+		return Token{Value: NewSecret(e.Token), Expiry: time.Unix(e.Exp, 0), Margin: st.margin, Profile: r.Profile, User: p.User}, true
 	}
 	if !r.ForceRefresh {
 		if t, ok := hit("before lock"); ok {
@@ -106,7 +141,7 @@ func (h *Helper) cached(r TokenRequest, p *Profile, need, margin time.Duration, 
 		}
 	}
 	start := time.Now()
-	unlock, err := lockFile(base+".lock", LockWait)
+	unlock, err := privfile.Lock(base+".lock", LockWait)
 	if err != nil {
 		h.debugf("cache: no lock (%v); minting without it", err)
 	} else {
@@ -122,48 +157,109 @@ func (h *Helper) cached(r TokenRequest, p *Profile, need, margin time.Duration, 
 	if err != nil {
 		return t, err
 	}
-	data, _ := json.Marshal(cacheEntry{V: cacheVersion, Profile: r.Profile, Key: key, Exp: t.Expiry.Unix(), Token: t.Value.Reveal()})
-	if err := keystore.WriteFileAtomic(base+".json", data); err != nil {
+	h.store(r.Profile, key, envID, t)
+	return t, nil
+}
+
+// store writes a freshly minted token, unless the profile changed or went
+// away (a logout, a re-login) while it was minted, and removes the
+// profile's expired and orphaned entries: they hold the PAT.
+func (h *Helper) store(name, key, envID string, t Token) {
+	unlock, err := h.profileLock(name)
+	if err != nil {
+		h.debugf("cache: not written (%v)", err)
+		return
+	}
+	defer unlock()
+	cfg, err := LoadConfig(h.ConfigPath)
+	if err != nil {
+		h.debugf("cache: not written (%v)", err)
+		return
+	}
+	if p := cfg.Profiles[name]; p == nil || cacheKey(name, p, envID) != key {
+		h.debugf("cache: not written: profile %s changed while the token was signed", name)
+		return
+	}
+	data, _ := json.Marshal(cacheEntry{V: cacheVersion, Profile: name, Key: key, Config: h.configID(), Exp: t.Expiry.Unix(), Token: t.Value.Reveal()})
+	if err := privfile.WriteAtomic(filepath.Join(h.CacheDir, entryName(name, key)+".json"), data); err != nil {
 		h.debugf("cache: not written (%v)", err)
 	}
-	return t, nil
+	for _, e := range h.entries(name) {
+		if e.State == StateExpired || e.State == StateOrphaned {
+			if os.Remove(e.Path) == nil {
+				os.Remove(strings.TrimSuffix(e.Path, ".json") + ".lock")
+				h.debugf("cache: removed %s entry %s", e.State, filepath.Base(e.Path))
+			}
+		}
+	}
+}
+
+// fromTheFuture says why a token minted while the clock ran ahead must not
+// be served now that it is right: its iat or nbf (or, with no iat, the time
+// it was signed) lies ahead of now by more than the profile's backdate.
+func fromTheFuture(e cacheEntry, st settings, now time.Time) string {
+	limit := now.Add(st.claims.IssuedAt.Backdate).Unix()
+	if signed := e.Exp - int64(st.claims.Lifetime/time.Second); signed > now.Unix() {
+		return fmt.Sprintf("signed %ds in the future (the clock was ahead)", signed-now.Unix())
+	}
+	parts := strings.Split(e.Token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var c struct{ Iat, Nbf *int64 }
+	if err != nil || json.Unmarshal(raw, &c) != nil {
+		return "damaged token"
+	}
+	for _, v := range []*int64{c.Iat, c.Nbf} {
+		if v != nil && *v > limit {
+			return fmt.Sprintf("iat or nbf %ds in the future (the clock was ahead)", *v-now.Unix())
+		}
+	}
+	return ""
 }
 
 // readEntry reads and checks an entry; why says what made it unusable.
 // A corrupt, truncated or foreign entry is simply not a hit.
 func readEntry(path, key string) (cacheEntry, string) {
-	var e cacheEntry
-	fi, err := os.Lstat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return e, "no entry"
-	}
+	e, _, err := loadEntry(path)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return e, "no entry"
+		}
 		return e, err.Error()
 	}
-	if !fi.Mode().IsRegular() {
-		return e, "entry is not a regular file"
-	}
-	if err := keystore.CheckPrivate(fi); err != nil {
-		return e, err.Error()
-	}
-	data, err := keystore.ReadSame(path, fi)
-	if err != nil {
-		return e, err.Error()
-	}
-	if json.Unmarshal(data, &e) != nil {
-		return e, "corrupt entry"
-	}
-	if e.V != cacheVersion || e.Key != key || e.Exp <= 0 || strings.Count(e.Token, ".") != 2 {
-		return e, "foreign or damaged entry"
+	if e.Key != key {
+		return e, "foreign entry"
 	}
 	return e, ""
 }
 
-// cacheDirOK checks that the cache directory is private, creating it when
-// create is set. A symlinked or shared directory is refused, not followed.
+// loadEntry reads an entry without following links or blocking, bounded.
+func loadEntry(path string) (cacheEntry, fs.FileInfo, error) {
+	var e cacheEntry
+	data, fi, err := privfile.Read(path, maxEntry, false, nil)
+	if err != nil {
+		return e, fi, err
+	}
+	if err := privfile.CheckPrivate(fi); err != nil {
+		return e, fi, err
+	}
+	if json.Unmarshal(data, &e) != nil {
+		return e, fi, errors.New("corrupt entry")
+	}
+	if e.V != cacheVersion || e.Exp <= 0 || strings.Count(e.Token, ".") != 2 {
+		return e, fi, errors.New("damaged entry")
+	}
+	return e, fi, nil
+}
+
+// cacheDirOK checks that the cache directory is private and that no other
+// user controls a directory above it, creating it when create is set. A
+// symlinked or shared directory is refused, not followed.
 func (h *Helper) cacheDirOK(create bool) error {
 	if h.CacheDir == "" {
 		return errors.New("no cache directory")
+	}
+	if err := privfile.CheckAncestors(filepath.Dir(h.CacheDir)); err != nil {
+		return err
 	}
 	fi, err := os.Lstat(h.CacheDir)
 	if errors.Is(err, fs.ErrNotExist) && create {
@@ -178,42 +274,76 @@ func (h *Helper) cacheDirOK(create bool) error {
 	if fi.Mode()&fs.ModeSymlink == 0 && !fi.IsDir() {
 		return fmt.Errorf("%s is not a directory", h.CacheDir)
 	}
-	return keystore.CheckPrivate(fi)
+	return privfile.CheckPrivate(fi)
 }
+
+// The states `cache list` shows.
+const (
+	StateValid      = "valid"
+	StateExpired    = "expired"
+	StateOrphaned   = "orphaned"     // its profile was changed, re-logged or removed
+	StateOther      = "other-config" // written for a profile of another config file
+	StateUnreadable = "unreadable"
+)
 
 // CacheEntry describes one cached token, without the token.
 type CacheEntry struct {
 	Profile string
 	Expiry  time.Time
 	Path    string
-	Valid   bool
+	State   string
 }
 
-// CacheList lists the cache's entries.
-func (h *Helper) CacheList() ([]CacheEntry, error) {
+// CacheList lists the cache's entries of profile, or of all profiles.
+func (h *Helper) CacheList(profile string) ([]CacheEntry, error) {
 	if err := h.cacheDirOK(false); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}
-		return nil, fail(CodeBadInput, "cache directory: "+err.Error(), "remove it: tdjwt cache clear, or rm -r "+h.CacheDir)
+		return nil, fail(CodeBadInput, "cache directory "+h.CacheDir+": "+err.Error(), "remove it by hand (rm -r "+h.CacheDir+") or point TDJWT_CACHE_DIR at a private directory of yours")
 	}
-	matches, _ := filepath.Glob(filepath.Join(h.CacheDir, "*.json"))
+	return h.entries(profile), nil
+}
+
+// entries lists and classifies the entries of profile ("" for all). An
+// entry is orphaned when the config it came from no longer yields its key.
+func (h *Helper) entries(profile string) []CacheEntry {
+	pattern := "*.json"
+	if profile != "" {
+		pattern = profile + "-*.json"
+	}
+	matches, _ := filepath.Glob(filepath.Join(h.CacheDir, pattern))
 	sort.Strings(matches)
+	cfg, cfgErr := LoadConfig(h.ConfigPath)
+	id := h.configID()
+	envID := envDigest(h.Getenv)
 	var out []CacheEntry
 	for _, m := range matches {
-		profile, ok := entryProfile(strings.TrimSuffix(filepath.Base(m), ".json"))
-		if !ok {
+		name, ok := entryProfile(strings.TrimSuffix(filepath.Base(m), ".json"))
+		if !ok || (profile != "" && name != profile) {
 			continue
 		}
-		ce := CacheEntry{Profile: profile, Path: m}
-		var e cacheEntry
-		if data, err := os.ReadFile(m); err == nil && json.Unmarshal(data, &e) == nil && e.Exp > 0 {
+		ce := CacheEntry{Profile: name, Path: m, State: StateUnreadable}
+		e, _, err := loadEntry(m)
+		if err == nil {
 			ce.Expiry = time.Unix(e.Exp, 0)
-			ce.Valid = h.Now().Before(ce.Expiry)
+			switch {
+			case !h.Now().Before(ce.Expiry):
+				ce.State = StateExpired
+			case e.Config != "" && e.Config != id:
+				ce.State = StateOther
+			case cfgErr != nil:
+				ce.State = StateValid // cannot tell; never delete on a guess
+			default:
+				ce.State = StateOrphaned
+				if p := cfg.Profiles[name]; p != nil && (e.Key == cacheKey(name, p, "") || e.Key == cacheKey(name, p, envID)) {
+					ce.State = StateValid
+				}
+			}
 		}
 		out = append(out, ce)
 	}
-	return out, nil
+	return out
 }
 
 // entryProfile parses an entry's file name without extension,
@@ -229,27 +359,51 @@ func entryProfile(stem string) (string, bool) {
 }
 
 // ClearCache drops the cached tokens of profile, or of all profiles when
-// profile is "". It reports how many entries it removed.
-func (h *Helper) ClearCache(profile string) int {
+// profile is "", and reports how many entries it removed. It never follows
+// a symlinked cache directory: such a directory is an error.
+func (h *Helper) ClearCache(profile string) (int, error) {
 	if h.CacheDir == "" {
-		return 0
+		return 0, nil
 	}
-	if _, err := os.Lstat(h.CacheDir); err != nil {
-		return 0
+	if err := h.cacheDirOK(false); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0, nil
+		}
+		return 0, fail(CodeBadInput, "cache directory "+h.CacheDir+": "+err.Error(), "remove it by hand (rm -r "+h.CacheDir+") or point TDJWT_CACHE_DIR at a private directory of yours")
 	}
-	n := 0
-	for _, pattern := range []string{"*.json", "*.lock"} {
-		matches, _ := filepath.Glob(filepath.Join(h.CacheDir, pattern))
+	names := []string{profile}
+	if profile == "" {
+		names = nil
+		seen := map[string]bool{}
+		matches, _ := filepath.Glob(filepath.Join(h.CacheDir, "*.json"))
 		for _, m := range matches {
-			p, ok := entryProfile(strings.TrimSuffix(filepath.Base(m), filepath.Ext(m)))
-			if !ok || (profile != "" && p != profile) {
-				continue
-			}
-			if os.Remove(m) == nil && strings.HasSuffix(m, ".json") {
-				n++
+			if p, ok := entryProfile(strings.TrimSuffix(filepath.Base(m), ".json")); ok && !seen[p] {
+				seen[p] = true
+				names = append(names, p)
 			}
 		}
 	}
+	n := 0
+	for _, name := range names {
+		unlock, err := h.profileLock(name)
+		if err != nil {
+			return n, fail(CodeInternal, "cannot lock the cache of profile "+name+": "+err.Error(), "another tdjwt is writing it; try again")
+		}
+		matches, _ := filepath.Glob(filepath.Join(h.CacheDir, name+"-*.json"))
+		for _, m := range matches {
+			if p, ok := entryProfile(strings.TrimSuffix(filepath.Base(m), ".json")); ok && p == name && os.Remove(m) == nil {
+				n++
+			}
+		}
+		unlock()
+	}
 	h.debugf("cache: removed %d entries of profile %q", n, profile)
-	return n
+	return n, nil
+}
+
+// envDigest keys the env keystore's entries by what the environment holds
+// now (cheap: no parsing).
+func envDigest(getenv func(string) string) string {
+	sum := sha256.Sum256([]byte(getenv("TDJWT_PAT") + "\x00" + getenv("TDJWT_PRIVATE_KEY")))
+	return hex.EncodeToString(sum[:])
 }

@@ -91,7 +91,7 @@ func TestCacheReloginNeverServesOldIdentity(t *testing.T) {
 	if _, cl := decode(t, tok.Value.Reveal()); cl["sub"] != "bob" || tok.Value == first.Value {
 		t.Fatalf("old token after re-login: %v", cl["sub"])
 	}
-	entries, _ := e.h.CacheList()
+	entries, _ := e.h.CacheList("")
 	if len(entries) != 1 {
 		t.Fatalf("login did not drop the old entry: %d entries", len(entries))
 	}
@@ -100,13 +100,13 @@ func TestCacheReloginNeverServesOldIdentity(t *testing.T) {
 func TestCacheCorruptEntriesAreReplaced(t *testing.T) {
 	e := cacheEnv(t)
 	e.token(t, TokenRequest{})
-	entries, _ := e.h.CacheList()
+	entries, _ := e.h.CacheList("")
 	path := entries[0].Path
 	for _, bad := range []string{"", "{", `{"v":1}`, `{"v":1,"key":"x","exp":99999999999,"token":"a.b.c"}`, "\x00\x01garbage"} {
 		os.WriteFile(path, []byte(bad), 0o600)
 		before := e.store.Gets
 		tok := e.token(t, TokenRequest{})
-		if e.store.Gets != before+1 || Verify(tok.Value.Reveal(), testKey(t)) != nil {
+		if e.store.Gets != before+1 || Verify(tok.Value.Reveal(), &testKey(t).PublicKey) != nil {
 			t.Fatalf("corrupt entry %q was served", bad)
 		}
 		if e.token(t, TokenRequest{}); e.store.Gets != before+1 {
@@ -118,7 +118,7 @@ func TestCacheCorruptEntriesAreReplaced(t *testing.T) {
 func TestCacheRefusesUnsafePlaces(t *testing.T) {
 	e := cacheEnv(t)
 	e.token(t, TokenRequest{})
-	entries, _ := e.h.CacheList()
+	entries, _ := e.h.CacheList("")
 	path := entries[0].Path
 
 	// A group-readable entry is not trusted.
@@ -171,7 +171,7 @@ func TestCacheUnusableDirStillYieldsTokens(t *testing.T) {
 	file := filepath.Join(e.dir, "afile")
 	os.WriteFile(file, nil, 0o600)
 	e.h.CacheDir = filepath.Join(file, "sub") // cannot be created
-	if tok := e.token(t, TokenRequest{}); Verify(tok.Value.Reveal(), testKey(t)) != nil {
+	if tok := e.token(t, TokenRequest{}); Verify(tok.Value.Reveal(), &testKey(t).PublicKey) != nil {
 		t.Fatal("bad token")
 	}
 }
@@ -206,27 +206,27 @@ func TestCacheClearAndLogout(t *testing.T) {
 	e.login(t, func(r *LoginRequest) { r.Profile = "a-b" })
 	e.token(t, TokenRequest{})
 	e.token(t, TokenRequest{Profile: "a-b"})
-	if n := e.h.ClearCache("a"); n != 0 {
+	if n, _ := e.h.ClearCache("a"); n != 0 {
 		t.Fatalf("clearing profile a removed %d entries", n)
 	}
-	if n := e.h.ClearCache("a-b"); n != 1 {
+	if n, _ := e.h.ClearCache("a-b"); n != 1 {
 		t.Fatalf("removed %d", n)
 	}
 	e.h.Logout("default")
-	if l, _ := e.h.CacheList(); len(l) != 0 {
+	if l, _ := e.h.CacheList(""); len(l) != 0 {
 		t.Fatalf("logout left %d entries", len(l))
 	}
 }
 
 func TestCacheDirResolution(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if d := CacheDir(env(map[string]string{"TDJWT_CACHE_DIR": "/c", "XDG_RUNTIME_DIR": "/r"})); d != "/c" {
+	if d, _ := CacheDir(env(map[string]string{"TDJWT_CACHE_DIR": "/c", "XDG_RUNTIME_DIR": "/r"})); d != "/c" {
 		t.Fatal(d)
 	}
-	if d := CacheDir(env(map[string]string{"XDG_RUNTIME_DIR": "/run/user/1"})); d != "/run/user/1/tdjwt" {
+	if d, _ := CacheDir(env(map[string]string{"XDG_RUNTIME_DIR": "/run/user/1"})); d != "/run/user/1/tdjwt" {
 		t.Fatal(d)
 	}
-	if d := CacheDir(env(map[string]string{"HOME": "/h"})); d != "/h/.cache/tdjwt" {
+	if d, _ := CacheDir(env(map[string]string{"HOME": "/h"})); d != "/h/.cache/tdjwt" {
 		t.Fatal(d)
 	}
 }

@@ -8,11 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
-	"tdjwt/keystore"
+	"tdjwt/keystore/privfile"
 )
 
 // Profile holds the non-secret settings of one profile. The key and the PAT
@@ -28,6 +31,12 @@ type Profile struct {
 	IssuedAt      string `toml:"issued_at"`
 	RefreshMargin string `toml:"refresh_margin,omitempty"`
 	BaseURL       string `toml:"base_url,omitempty"`
+	// AccountURL is https://HOST/api/accounts/ENV_ID when the base URL
+	// named the environment: doctor --online checks a token there.
+	AccountURL string `toml:"account_url,omitempty"`
+	// GitURLs are the https URLs `setup git` bound to the profile; the git
+	// helper answers for them and for the base URL's host, nothing else.
+	GitURLs []string `toml:"git_urls,omitempty"`
 	Keystore      string `toml:"keystore"`
 	Cache         *bool  `toml:"cache,omitempty"`
 	Generation    string `toml:"generation"`
@@ -85,30 +94,37 @@ func ConfigPath(getenv func(string) string) (string, error) {
 	return filepath.Join(d, "tdjwt", "config.toml"), nil
 }
 
-// LoadConfig reads the config file; a missing file is an empty config.
+// MaxConfig bounds the config file: a hundred profiles fit in 64 KiB.
+const MaxConfig = 64 << 10
+
+// maxNesting bounds arrays and inline tables in the config before the TOML
+// parser sees them: tdjwt's own config nests two deep, and a deeply nested
+// file makes the parser recurse until the stack overflows.
+const maxNesting = 8
+
+// LoadConfig reads the config file; a missing file is an empty config. A
+// symlinked config (dotfile managers) is followed; whatever it leads to
+// must be a private regular file of at most MaxConfig bytes.
 func LoadConfig(path string) (*Config, error) {
-	fi, err := os.Lstat(path)
+	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		if _, lerr := os.Lstat(path); lerr == nil {
+			return nil, fail(CodeBadInput, "config "+path+" is a symbolic link to nothing", "fix or remove the link")
+		}
 		return &Config{Profiles: map[string]*Profile{}}, nil
 	}
 	if err != nil {
 		return nil, fail(CodeBadInput, "cannot read config "+path+": "+err.Error(), "check the file's permissions")
 	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		// Follow the link, but check what it points at.
-		if fi, err = os.Stat(path); err != nil {
-			return nil, fail(CodeBadInput, "cannot read config "+path+": "+err.Error(), "fix or remove the link")
-		}
-	}
 	if !fi.Mode().IsRegular() {
 		return nil, fail(CodeBadInput, "config "+path+" is not a regular file", "remove it and run tdjwt login again")
 	}
-	if err := keystore.CheckReadable(fi); err != nil {
+	if err := privfile.CheckReadable(fi); err != nil {
 		return nil, fail(CodeBadInput, "config "+path+": "+err.Error(), "fix it with: chmod 600 "+path)
 	}
-	data, err := os.ReadFile(path)
+	data, _, err := privfile.Read(path, MaxConfig, true, nil)
 	if err != nil {
-		return nil, fail(CodeBadInput, "cannot read config "+path+": "+err.Error(), "check the file's permissions")
+		return nil, fail(CodeBadInput, "cannot read config "+path+": "+err.Error(), "the config is a small text file written by tdjwt login; move this one away and log in again")
 	}
 	return ParseConfig(data, path)
 }
@@ -116,6 +132,19 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig decodes the TOML config. Unknown keys are an error: a typo in
 // a hand-edited setting must not be silently ignored.
 func ParseConfig(data []byte, path string) (*Config, error) {
+	bad := func(msg string) error {
+		return fail(CodeBadInput, "config "+path+" "+msg, "fix the file, or move it away and run tdjwt login again")
+	}
+	if len(data) > MaxConfig {
+		return nil, bad(fmt.Sprintf("is larger than %d bytes", MaxConfig))
+	}
+	if !utf8.Valid(data) {
+		line := 1 + bytes.Count(data[:invalidUTF8At(data)], []byte("\n"))
+		return nil, bad(fmt.Sprintf("is not valid UTF-8 (line %d)", line))
+	}
+	if line, ok := nestingOK(data); !ok {
+		return nil, bad(fmt.Sprintf("nests arrays or tables more than %d deep (line %d)", maxNesting, line))
+	}
 	var c Config
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
 	if err != nil {
@@ -124,15 +153,19 @@ func ParseConfig(data []byte, path string) (*Config, error) {
 		if errors.As(err, &pe) {
 			msg = fmt.Sprintf("line %d: %s", pe.Position.Line, pe.Message)
 		}
-		return nil, fail(CodeBadInput, "config "+path+" is not valid TOML: "+msg, "fix the file, or move it away and run tdjwt login again")
+		return nil, bad("is not valid TOML: " + clip(msg))
 	}
 	if md.IsDefined("profiles") && md.Type("profiles") != "Hash" {
 		return nil, fail(CodeBadInput, "config "+path+": profiles must be a table", "write each profile as [profiles.NAME]")
 	}
 	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, len(und))
+		keys := make([]string, 0, len(und))
 		for i, k := range und {
-			keys[i] = k.String()
+			if i == 5 {
+				keys = append(keys, "...")
+				break
+			}
+			keys = append(keys, strconv.Quote(clip(k.String())))
 		}
 		return nil, fail(CodeBadInput, "config "+path+" has unknown settings: "+strings.Join(keys, ", "), "remove or correct them (see README, \"The config file\")")
 	}
@@ -146,25 +179,135 @@ func ParseConfig(data []byte, path string) (*Config, error) {
 		if p == nil || md.Type("profiles", name) != "Hash" {
 			return nil, fail(CodeBadInput, "config "+path+": profile "+name+" is empty", "run tdjwt login --profile "+name+" again")
 		}
+		if err := p.validate(); err != nil {
+			return nil, fail(CodeBadInput, "config "+path+": profile "+name+": "+AsError(err).Msg, "correct the value in the file, or run tdjwt login --profile "+name+" again")
+		}
 	}
 	return &c, nil
 }
 
-// Save writes the config atomically, 0600 in a 0700 directory.
+func invalidUTF8At(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(data)
+}
+
+// nestingOK reports whether no array or inline table in data nests deeper
+// than maxNesting, skipping strings and comments, and the line where it
+// does. It is a bound, not a parser: the TOML decoder still judges the rest.
+func nestingOK(data []byte) (int, bool) {
+	depth, line := 0, 1
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '\n':
+			line++
+		case '#':
+			for i < len(data) && data[i] != '\n' {
+				i++
+			}
+			i--
+		case '"', '\'':
+			multi := i+2 < len(data) && data[i+1] == c && data[i+2] == c
+			if multi {
+				i += 3
+				for i+2 < len(data) && !(data[i] == c && data[i+1] == c && data[i+2] == c) {
+					if data[i] == '\\' && c == '"' {
+						i++
+					} else if data[i] == '\n' {
+						line++
+					}
+					i++
+				}
+				i += 2
+				continue
+			}
+			for i++; i < len(data) && data[i] != c && data[i] != '\n'; i++ {
+				if data[i] == '\\' && c == '"' {
+					i++
+				}
+			}
+			if i < len(data) && data[i] == '\n' {
+				line++
+			}
+		case '[', '{':
+			depth++
+			if depth > maxNesting {
+				return line, false
+			}
+		case ']', '}':
+			if depth > 0 {
+				depth--
+			}
+		}
+	}
+	return line, true
+}
+
+// realPath is where the config is written: the target of a symlinked
+// config (written next to it, atomically), else the path itself.
+func realPath(path string) (string, error) {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return path, nil
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", fail(CodeBadInput, "config "+path+" is a symbolic link that does not resolve: "+err.Error(), "fix or remove the link")
+	}
+	return real, nil
+}
+
+// Save writes the config atomically, 0600 in a 0700 directory; through a
+// symlink to its target, so that a dotfile manager's link stays a link.
 func (c *Config) Save(path string) error {
 	var b bytes.Buffer
 	b.WriteString("# tdjwt settings: written by tdjwt login. No secrets here: the key and\n# the PAT are in the keystore each profile names.\n\n")
 	if err := toml.NewEncoder(&b).Encode(c); err != nil {
 		return fail(CodeInternal, "encoding config: "+err.Error(), "")
 	}
-	dir := filepath.Dir(path)
+	if b.Len() > MaxConfig {
+		return fail(CodeBadInput, fmt.Sprintf("the config would be larger than %d bytes", MaxConfig), "remove profiles you no longer use: tdjwt logout --profile NAME")
+	}
+	real, err := realPath(path)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(real)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fail(CodeBadInput, "cannot create config directory: "+err.Error(), "check permissions of "+dir)
 	}
-	if err := keystore.WriteFileAtomic(path, b.Bytes()); err != nil {
-		return fail(CodeBadInput, "cannot write config "+path+": "+err.Error(), "check free space and permissions of "+dir)
+	if err := privfile.WriteAtomic(real, b.Bytes()); err != nil {
+		return fail(CodeBadInput, "cannot write config "+real+": "+err.Error(), "check free space and permissions of "+dir)
 	}
 	return nil
+}
+
+// ConfigLockWait bounds how long a command waits for another one that is
+// changing the config (a login stores secrets within the keychain bound).
+const ConfigLockWait = 30 * time.Second
+
+// lockConfig serialises every read-modify-write of the config and of the
+// keystore items it describes: a lock file next to the (real) config.
+// Callers re-read the config once they hold it.
+func lockConfig(path string) (func(), error) {
+	real, err := realPath(path)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(real)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fail(CodeBadInput, "cannot create config directory: "+err.Error(), "check permissions of "+dir)
+	}
+	unlock, err := privfile.Lock(real+".lock", ConfigLockWait)
+	if err != nil {
+		return nil, fail(CodeInternal, "cannot lock the config "+real+": "+err.Error(), "another tdjwt login or logout is running; try again when it has finished")
+	}
+	return unlock, nil
 }
 
 // Names lists the profiles in order.

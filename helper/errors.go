@@ -64,3 +64,14 @@ func AsError(err error) *Error {
 	}
 	return &Error{Code: code, Msg: err.Error(), Hint: hint, Err: err}
 }
+
+// with returns a copy of e with prefix before its message and, when hint is
+// not empty, that hint: the callee's error is never changed in place.
+func (e *Error) with(prefix, hint string) *Error {
+	c := *e
+	c.Msg = prefix + c.Error()
+	if hint != "" {
+		c.Hint = hint
+	}
+	return &c
+}

@@ -27,7 +27,7 @@ func FuzzParseConfig(f *testing.F) {
 			if CheckProfileName(name) != nil || p == nil {
 				t.Fatalf("accepted profile %q", name)
 			}
-			p.claims() // must not panic on any accepted value
+			p.settings() // must not panic on any accepted value
 		}
 	})
 }

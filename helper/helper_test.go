@@ -134,7 +134,7 @@ func TestLoginAndTokenClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(tok.Value.Reveal(), testKey(t)); err != nil {
+	if err := Verify(tok.Value.Reveal(), &testKey(t).PublicKey); err != nil {
 		t.Fatalf("signature: %v", err)
 	}
 	hdr, cl := decode(t, tok.Value.Reveal())
@@ -377,7 +377,7 @@ func TestItemMismatchAndDamage(t *testing.T) {
 	e.login(t, nil)
 	// Another login elsewhere replaced the item.
 	cfg, _ := LoadConfig(e.h.ConfigPath)
-	other, _ := encodeItem("othergen", NewSecret("PATx"), testKey(t))
+	other, _ := encodeItem("othergen", NewSecret("PATx"), testKey(t), "")
 	e.store.Set("default", other)
 	_, err := e.h.Token(TokenRequest{Profile: "default"})
 	if AsError(err).Code != CodeNotConfigured {
@@ -482,7 +482,7 @@ func TestInspect(t *testing.T) {
 		}
 	}
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
-	if err := Verify(tok.Value.Reveal(), other); err == nil {
+	if err := Verify(tok.Value.Reveal(), &other.PublicKey); err == nil {
 		t.Fatal("verified with the wrong key")
 	}
 }
@@ -528,7 +528,7 @@ func TestRSA4096SplitsAcrossItemsUnderWindowsLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(tok.Value.Reveal(), big); err != nil {
+	if err := Verify(tok.Value.Reveal(), &big.PublicKey); err != nil {
 		t.Fatal(err)
 	}
 	// A re-login replaces the parts; the old ones are gone.

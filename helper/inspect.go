@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"encoding/base64"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"strings"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jws"
+
+	"tdjwt/keystore/privfile"
 )
 
 // Inspected is a decoded token, with the PAT redacted.
@@ -60,19 +64,60 @@ func Inspect(token string, now time.Time) (*Inspected, error) {
 	return &out, nil
 }
 
-// Verify checks the token's RS256 signature against the key's public half.
-func Verify(token string, key *rsa.PrivateKey) error {
-	if _, err := jws.Verify([]byte(strings.TrimSpace(token)), jws.WithKey(jwa.RS256(), &key.PublicKey)); err != nil {
+// Verify checks the token's RS256 signature against an RSA public key.
+func Verify(token string, pub *rsa.PublicKey) error {
+	if _, err := jws.Verify([]byte(strings.TrimSpace(token)), jws.WithKey(jwa.RS256(), pub)); err != nil {
 		return fail(CodeBadInput, "the signature does not verify with this key", "check that the token was signed with this key (compare kid)")
 	}
 	return nil
 }
 
-// VerifyWithPEMFile reads a private key file and verifies token with it.
+// VerifyWithPEMFile verifies token with the RSA key in a PEM file: a
+// private key, a public key (SPKI or PKCS#1) or a certificate.
 func VerifyWithPEMFile(token, path string) error {
-	key, err := readKeyFile(path)
+	data, _, err := privfile.Read(path, MaxPEMSize, true, nil)
+	if err != nil {
+		return fail(CodeBadInput, "cannot read the key file: "+strings.TrimPrefix(err.Error(), "open "), "check the path given to --pem")
+	}
+	pub, err := publicKeyPEM(data, path)
 	if err != nil {
 		return err
 	}
-	return Verify(token, key)
+	return Verify(token, pub)
+}
+
+// publicKeyPEM takes the RSA public key out of a public key, a certificate
+// or a private key.
+func publicKeyPEM(data []byte, file string) (*rsa.PublicKey, error) {
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, fail(CodeBadInput, file+": not a PEM file", "give a PEM public key, certificate or private key")
+	}
+	var k any
+	var err error
+	switch block.Type {
+	case "PUBLIC KEY":
+		k, err = x509.ParsePKIXPublicKey(block.Bytes)
+	case "RSA PUBLIC KEY":
+		k, err = x509.ParsePKCS1PublicKey(block.Bytes)
+	case "CERTIFICATE":
+		var c *x509.Certificate
+		if c, err = x509.ParseCertificate(block.Bytes); err == nil {
+			k = c.PublicKey
+		}
+	default:
+		priv, perr := ParseKeyPEM(data, file)
+		if perr != nil {
+			return nil, perr
+		}
+		return &priv.PublicKey, nil
+	}
+	if err != nil {
+		return nil, fail(CodeBadInput, file+": the "+strings.ToLower(block.Type)+" does not parse", "give a PEM public key, certificate or private key")
+	}
+	pub, ok := k.(*rsa.PublicKey)
+	if !ok {
+		return nil, fail(CodeBadInput, file+": not an RSA key; Lake tokens are signed with RS256", "give the RSA key the token was signed with")
+	}
+	return pub, nil
 }

@@ -22,14 +22,26 @@ type item struct {
 	Generation string `json:"generation"`
 	PAT        string `json:"pat"`
 	Key        string `json:"key"`
+	// Config is the config file of the login that wrote the item, to say
+	// whose item it is when another config's login would replace it.
+	Config string `json:"config,omitempty"`
 }
 
-func encodeItem(gen string, pat Secret, key *rsa.PrivateKey) ([]byte, error) {
+func encodeItem(gen string, pat Secret, key *rsa.PrivateKey, config string) ([]byte, error) {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return nil, fail(CodeInternal, "encoding the key: "+err.Error(), "")
 	}
-	return json.Marshal(item{V: itemVersion, Generation: gen, PAT: pat.Reveal(), Key: base64.StdEncoding.EncodeToString(der)})
+	return json.Marshal(item{V: itemVersion, Generation: gen, PAT: pat.Reveal(), Key: base64.StdEncoding.EncodeToString(der), Config: config})
+}
+
+// itemOwner reads the generation and config of an item without its secrets.
+func itemOwner(data []byte) (gen, config string, ok bool) {
+	var it item
+	if json.Unmarshal(data, &it) != nil || it.V != itemVersion || it.Generation == "" {
+		return "", "", false
+	}
+	return it.Generation, it.Config, true
 }
 
 // decodeItem never quotes the item: it holds secrets.

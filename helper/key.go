@@ -120,3 +120,18 @@ func KeyFingerprint(k *rsa.PrivateKey) string {
 	sum := sha256.Sum256(der)
 	return hex.EncodeToString(sum[:])
 }
+
+// ConsoleKid reports whether kid looks like a key name the Lake console
+// gives (letters, digits, '.', '_', '-'): a download renamed by a browser,
+// "key1(1)", does not, and its kid is most likely wrong.
+func ConsoleKid(kid string) bool {
+	if kid == "" {
+		return false
+	}
+	for _, r := range kid {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}

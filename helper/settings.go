@@ -17,17 +17,20 @@ const (
 	DefaultOrgClaim = "org_id"
 	DefaultIssuedAt = "60s" // iat = now - 60 s: tolerates a client clock running ahead
 	MinMargin       = 60 * time.Second
+	// MinLifetime: a token that lives less than a minute is stale before
+	// most API calls that carry it are answered.
+	MinLifetime = 60 * time.Second
 )
 
 // ParseLifetime accepts a Go duration ("1h", "90m") or plain seconds
 // ("3600"), more than zero and at most one year.
 func ParseLifetime(s string) (time.Duration, error) {
-	d, err := parseDuration(s)
+	d, err := ParseDuration(s)
 	if err != nil {
 		return 0, fail(CodeUsage, fmt.Sprintf("lifetime %q is not a duration", clip(s)), "write e.g. 1h, 30m or 3600 (seconds)")
 	}
-	if d <= 0 || d > MaxLifetime {
-		return 0, fail(CodeUsage, fmt.Sprintf("lifetime %s is out of range", s), "use more than 0 and at most 8760h (one year); short lifetimes are safer")
+	if d < MinLifetime || d > MaxLifetime {
+		return 0, fail(CodeUsage, fmt.Sprintf("lifetime %s is out of range", clip(s)), "use at least 60s and at most 8760h (one year); short lifetimes are safer, 1h is the default")
 	}
 	if d%time.Second != 0 {
 		return 0, fail(CodeUsage, fmt.Sprintf("lifetime %s is not a whole number of seconds", s), "JWT times are whole seconds: write e.g. 1h or 90s")
@@ -35,7 +38,8 @@ func ParseLifetime(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func parseDuration(s string) (time.Duration, error) {
+// ParseDuration accepts a Go duration ("5m") or plain seconds ("300").
+func ParseDuration(s string) (time.Duration, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if n > int64(MaxLifetime/time.Second)*10 || n < -int64(MaxLifetime/time.Second)*10 {
 			return 0, fmt.Errorf("out of range")
@@ -63,7 +67,7 @@ func ParseIssuedAt(s string) (IssuedAt, error) {
 	case "omit":
 		return IssuedAt{Omit: true}, nil
 	}
-	d, err := parseDuration(s)
+	d, err := ParseDuration(s)
 	if err != nil || d < 0 || d > 24*time.Hour || d%time.Second != 0 {
 		return IssuedAt{}, fail(CodeUsage, fmt.Sprintf("issued_at %q is not valid", clip(s)),
 			"write a backdate in whole seconds from 0s to 24h (e.g. 60s), or now, zero or omit")
@@ -72,15 +76,17 @@ func ParseIssuedAt(s string) (IssuedAt, error) {
 }
 
 // Margin is how long before exp a token counts as expired for callers that
-// compare with no margin: the setting, else max(60 s, 10% of the lifetime).
+// compare with no margin: the setting, else max(60 s, 10% of the lifetime),
+// and never more than half the lifetime, so that a short-lived token is
+// still handed out (and cached) for at least half its life.
 func Margin(setting string, lifetime time.Duration) (time.Duration, error) {
 	if setting == "" {
-		return max(MinMargin, lifetime/10), nil
+		return min(max(MinMargin, lifetime/10), lifetime/2), nil
 	}
-	d, err := parseDuration(setting)
-	if err != nil || d < 0 || d >= lifetime {
+	d, err := ParseDuration(setting)
+	if err != nil || d < 0 || d > lifetime/2 {
 		return 0, fail(CodeUsage, fmt.Sprintf("refresh_margin %q is not valid", clip(setting)),
-			"write a duration from 0s up to less than the lifetime, e.g. 5m")
+			"write a duration from 0s up to half the lifetime, e.g. 5m")
 	}
 	return d, nil
 }

@@ -62,6 +62,12 @@ func getItem(s keystore.Store, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return assemble(s, name, data)
+}
+
+// assemble returns the whole value of an item whose own value is data:
+// data itself, or the parts its index names, checked against its digest.
+func assemble(s keystore.Store, name string, data []byte) ([]byte, error) {
 	idx, ok := parseIndex(data)
 	if !ok {
 		return data, nil

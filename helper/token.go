@@ -1,61 +1,75 @@
 package helper
 
 import (
-	"crypto/rsa"
+	"fmt"
 	"time"
-
-	"github.com/lestrrat-go/jwx/v3/jwa"
-	"github.com/lestrrat-go/jwx/v3/jws"
-	"github.com/lestrrat-go/jwx/v3/jwt"
 )
 
-// Audience is the one audience VantageCloud Lake accepts for PAT tokens.
-const Audience = "td:service:authentication"
-
-// Claims are a profile's token settings, parsed.
-type Claims struct {
-	User, Org, OrgClaim, Issuer, Kid string
-	Lifetime                         time.Duration
-	IssuedAt                         IssuedAt
+// TokenRequest asks for a token of a profile.
+type TokenRequest struct {
+	Profile string
+	// MinValid: the token returned stays valid at least this long.
+	MinValid     time.Duration
+	ForceRefresh bool
+	NoCache      bool
+	// Keystore overrides the profile's keystore for this call.
+	Keystore string
 }
 
-// Mint builds and signs the Lake PAT JWT (shared/REFERENCE.md section 1):
-// header alg RS256, typ JWT, kid; claims aud, iss, multi-use, the org claim,
-// pat, sub, exp and (by policy) iat; nothing else. It returns the token and
-// its exp.
-func Mint(c Claims, key *rsa.PrivateKey, pat Secret, now time.Time) (Secret, time.Time, error) {
-	now = now.Truncate(time.Second)
-	exp := now.Add(c.Lifetime)
-	b := jwt.NewBuilder().
-		Audience([]string{Audience}).
-		Issuer(c.Issuer).
-		Claim("multi-use", true).
-		Claim(c.OrgClaim, c.Org).
-		Claim("pat", pat.Reveal()).
-		Subject(c.User).
-		Expiration(exp)
-	switch {
-	case c.IssuedAt.Omit:
-	case c.IssuedAt.Zero:
-		b = b.IssuedAt(time.Unix(0, 0))
-	default:
-		b = b.IssuedAt(now.Add(-c.IssuedAt.Backdate))
-	}
-	tok, err := b.Build()
+// Token is a signed token and what callers report about it.
+type Token struct {
+	Value   Secret
+	Expiry  time.Time     // the token's exp
+	Margin  time.Duration // refresh margin: callers report Expiry - Margin
+	Profile string
+	User    string
+}
+
+// Token returns a token for the profile: from the cache when one there stays
+// valid long enough, else freshly signed with the keystore's secrets.
+func (h *Helper) Token(r TokenRequest) (Token, error) {
+	p, err := h.Profile(r.Profile)
 	if err != nil {
-		return Secret{}, time.Time{}, fail(CodeInternal, "building the token: "+err.Error(), "")
+		return Token{}, err
 	}
-	hdr := jws.NewHeaders()
-	if err := hdr.Set(jws.KeyIDKey, c.Kid); err != nil {
-		return Secret{}, time.Time{}, fail(CodeInternal, "setting kid: "+err.Error(), "")
-	}
-	if err := hdr.Set(jws.TypeKey, "JWT"); err != nil {
-		return Secret{}, time.Time{}, fail(CodeInternal, "setting typ: "+err.Error(), "")
-	}
-	signed, err := jwt.Sign(tok, jwt.WithKey(jwa.RS256(), key, jws.WithProtectedHeaders(hdr)))
+	st, err := p.settings()
 	if err != nil {
-		// jwx's message names the algorithm and key type, never the key.
-		return Secret{}, time.Time{}, fail(CodeInternal, "signing the token: "+err.Error(), "")
+		return Token{}, AsError(err).with("profile "+r.Profile+": ", "")
 	}
-	return NewSecret(string(signed)), exp, nil
+	if r.MinValid >= st.claims.Lifetime {
+		return Token{}, fail(CodeUsage, fmt.Sprintf("--min-valid %s is not shorter than the profile's lifetime %s", r.MinValid, st.claims.Lifetime), "ask for less, or log in again with a longer --lifetime")
+	}
+	spec, from := h.resolveKeystore(r.Keystore, p.Keystore)
+	mint := func() (Token, error) { return h.mint(r.Profile, p, spec, from, st) }
+	if r.NoCache || (p.Cache != nil && !*p.Cache) || h.CacheDir == "" {
+		h.debugf("cache: off")
+		return mint()
+	}
+	// The env keystore's secrets can change without a login: key the cache
+	// by a digest of what the environment holds now.
+	envID := ""
+	if spec == "env" {
+		envID = envDigest(h.Getenv)
+	}
+	return h.cached(r, p, st, max(st.margin, r.MinValid), envID, mint)
+}
+
+func (h *Helper) mint(name string, p *Profile, spec, from string, st settings) (Token, error) {
+	store, err := h.openStore(spec, from)
+	if err != nil {
+		return Token{}, err
+	}
+	start := time.Now()
+	pat, key, err := h.secrets(store, name, p)
+	h.debugf("keystore: read item %q from %s (%s)", itemName(name), store.Spec(), time.Since(start).Round(time.Microsecond))
+	if err != nil {
+		return Token{}, blame(err, from)
+	}
+	start = time.Now()
+	tok, exp, err := Mint(st.claims, key, pat, h.Now())
+	h.debugf("signed a token for profile %s, kid %s, exp %s (%s)", name, st.claims.Kid, exp.UTC().Format(time.RFC3339), time.Since(start).Round(time.Microsecond))
+	if err != nil {
+		return Token{}, err
+	}
+	return Token{Value: tok, Expiry: exp, Margin: st.margin, Profile: name, User: p.User}, nil
 }

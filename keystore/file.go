@@ -3,12 +3,16 @@ package keystore
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"tdjwt/keystore/privfile"
 )
+
+// MaxItem bounds an item file read: a split-free RSA-8192 item is under 8 KB.
+const MaxItem = 64 << 10
 
 // File keeps one file per item in a private directory: for headless
 // servers, CI runners and containers with a mounted secret volume.
@@ -22,7 +26,11 @@ var _ Store = (*File)(nil)
 // that the profile remembers the same place from any working directory.
 func NewFile(dir string) (*File, error) {
 	if !filepath.IsAbs(dir) {
-		return nil, &Error{Op: "open", Store: "file:" + dir, Err: ErrBadSpec, Hint: "give file: an absolute directory, e.g. file:$HOME/.tdjwt-secrets"}
+		why, hint := "the directory must be an absolute path", "give file: an absolute directory, e.g. file:$HOME/.tdjwt-secrets"
+		if strings.HasPrefix(dir, "~") {
+			why, hint = "tdjwt does not expand ~", "write file:$HOME"+strings.TrimPrefix(dir, "~")+" and let the shell expand $HOME"
+		}
+		return nil, &Error{Op: "open", Store: "file:" + clip(dir), Err: fmt.Errorf("%w: %s", ErrBadSpec, why), Hint: hint}
 	}
 	return &File{Dir: filepath.Clean(dir)}, nil
 }
@@ -49,7 +57,7 @@ func (f *File) Get(item string) ([]byte, error) {
 	if !di.IsDir() {
 		return nil, f.fail("read", item, fmt.Errorf("%w: %s is not a directory", ErrInsecure, f.Dir), "give file: a directory")
 	}
-	if err := checkReadDir(di); err != nil {
+	if err := privfile.CheckReadDir(di); err != nil {
 		return nil, f.fail("read", item, err, "fix it with: chmod go-w "+f.Dir)
 	}
 	p := f.path(item)
@@ -74,14 +82,14 @@ func (f *File) Get(item string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, f.fail("read", item, fmt.Errorf("%w: %s is not a regular file", ErrInsecure, item), "remove it and run tdjwt login again")
 	}
-	if err := CheckReadable(fi); err != nil {
+	if err := privfile.CheckReadable(fi); err != nil {
 		hint := "fix it with: chmod 600 " + p
 		if linked {
 			hint = "mount the secret volume read-only with defaultMode: 0400 (or 0600), or chmod 400 the files"
 		}
 		return nil, f.fail("read", item, err, hint)
 	}
-	b, err := ReadSame(p, fi)
+	b, _, err := privfile.Read(p, MaxItem, false, fi)
 	if err != nil {
 		return nil, f.fail("read", item, wrapped{ErrUnavailable, err}, "check that the file is readable by you")
 	}
@@ -105,20 +113,6 @@ func (f *File) inside(p string) (string, error) {
 	return real, nil
 }
 
-// ReadSame reads path (at most 1 MiB), checking that the file opened is
-// the one checked: nothing swapped it in between.
-func ReadSame(path string, checked fs.FileInfo) ([]byte, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	if fi, err := fh.Stat(); err != nil || !os.SameFile(fi, checked) {
-		return nil, errors.New("the file changed while being read")
-	}
-	return io.ReadAll(io.LimitReader(fh, 1<<20))
-}
-
 func (f *File) Set(item string, value []byte) error {
 	if err := os.MkdirAll(f.Dir, 0o700); err != nil {
 		return f.fail("write", item, wrapped{ErrUnavailable, err}, "check that you can create "+f.Dir)
@@ -126,7 +120,7 @@ func (f *File) Set(item string, value []byte) error {
 	if err := f.checkDir(); err != nil {
 		return f.fail("write", item, err, f.dirHint(err))
 	}
-	if err := WriteFileAtomic(f.path(item), value); err != nil {
+	if err := privfile.WriteAtomic(f.path(item), value); err != nil {
 		return f.fail("write", item, wrapped{ErrUnavailable, err}, "check free space and permissions in "+f.Dir)
 	}
 	return nil
@@ -148,7 +142,7 @@ func (f *File) checkDir() error {
 	if !fi.IsDir() {
 		return fmt.Errorf("%w: %s is not a directory", ErrInsecure, f.Dir)
 	}
-	return CheckPrivate(fi)
+	return privfile.CheckPrivate(fi)
 }
 
 func (f *File) dirHint(err error) string {
@@ -156,44 +150,4 @@ func (f *File) dirHint(err error) string {
 		return "fix it with: chmod 700 " + f.Dir
 	}
 	return "check that " + f.Dir + " exists and is yours"
-}
-
-// WriteFileAtomic writes data to path with mode 0600 so that a reader sees
-// the old content or the new, never a torn file: a temporary file in the
-// same directory, fsync, rename, fsync of the directory.
-func WriteFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(name, path); err != nil {
-		return err
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // best effort: some filesystems refuse fsync on directories
-		d.Close()
-	}
-	return nil
 }

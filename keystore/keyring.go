@@ -20,7 +20,10 @@ const DefaultTimeout = 10 * time.Second
 // Keyring stores items in the OS keychain under service "tdjwt", account
 // = item name.
 type Keyring struct {
-	Timeout time.Duration
+	// Timeout bounds each call; Deadline, when set, bounds all the calls of
+	// one command together (a login makes several).
+	Timeout  time.Duration
+	Deadline time.Time
 	// Limit is the largest value stored in one item; 0 means no limit.
 	Limit  int
 	getenv func(string) string
@@ -82,14 +85,24 @@ func (k *Keyring) call(op, item string, fn func() error) error {
 		return &Error{Op: op, Store: "keyring", Item: item, Err: wrapped{ErrUnavailable, err},
 			Hint: "start a desktop session with a Secret Service (gnome-keyring, KeePassXC), or use --keystore file:DIR on a headless machine"}
 	}
+	wait := k.Timeout
+	if !k.Deadline.IsZero() {
+		wait = min(wait, time.Until(k.Deadline))
+	}
+	timeout := &Error{Op: op, Store: "keyring", Item: item, Err: fmt.Errorf("%w: no answer within %s", ErrUnavailable, k.Timeout),
+		Hint: "check that the keychain service is running and not waiting on a prompt; TDJWT_KEYRING_TIMEOUT sets the limit"}
+	if wait <= 0 {
+		return timeout
+	}
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
+	t := time.NewTimer(wait)
+	defer t.Stop()
 	var err error
 	select {
 	case err = <-done:
-	case <-time.After(k.Timeout):
-		return &Error{Op: op, Store: "keyring", Item: item, Err: fmt.Errorf("%w: no answer within %s", ErrUnavailable, k.Timeout),
-			Hint: "check that the keychain service is running and not waiting on a prompt; TDJWT_KEYRING_TIMEOUT sets the limit"}
+	case <-t.C:
+		return timeout
 	}
 	if err == nil {
 		return nil

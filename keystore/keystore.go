@@ -7,7 +7,11 @@ package keystore
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
+
+	"tdjwt/keystore/privfile"
 )
 
 // Sentinel errors; test with errors.Is.
@@ -15,7 +19,7 @@ var (
 	ErrNotFound    = errors.New("item not found")
 	ErrUnavailable = errors.New("keystore unavailable")
 	ErrTooBig      = errors.New("secret too big for this keystore")
-	ErrInsecure    = errors.New("insecure permissions")
+	ErrInsecure    = privfile.ErrInsecure
 	ErrBadSpec     = errors.New("unknown keystore")
 )
 
@@ -40,6 +44,9 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Item == "" {
+		return e.Store + ": " + e.Err.Error()
+	}
 	return e.Store + ": " + e.Op + " " + e.Item + ": " + e.Err.Error()
 }
 
@@ -65,11 +72,35 @@ func Open(spec string, getenv func(string) string) (Store, error) {
 	case strings.HasPrefix(spec, "file:"):
 		dir := strings.TrimPrefix(spec, "file:")
 		if dir == "" {
-			return nil, &Error{Op: "open", Store: spec, Err: ErrBadSpec, Hint: "write file:DIR with an absolute directory, e.g. file:/var/run/secrets/tdjwt"}
+			return nil, &Error{Op: "open", Store: spec, Err: fmt.Errorf("%w: file: needs a directory", ErrBadSpec), Hint: "write file:DIR with an absolute directory, e.g. file:/var/run/secrets/tdjwt"}
 		}
 		return NewFile(dir)
 	}
-	return nil, &Error{Op: "open", Store: spec, Err: ErrBadSpec, Hint: "use --keystore keyring, file:DIR or env"}
+	hint := "use keyring, file:DIR (an absolute directory) or env"
+	if near := nearestSpec(spec); near != "" {
+		hint = "did you mean " + near + "? " + hint
+	}
+	return nil, &Error{Op: "open", Store: strconv.Quote(clip(spec)), Err: ErrBadSpec, Hint: hint}
+}
+
+// nearestSpec names the keystore a mistyped spec most likely meant.
+func nearestSpec(spec string) string {
+	switch strings.ToLower(spec) {
+	case "keychain", "keyrings", "key-ring", "secret-service", "secretservice", "os", "wincred", "credential-manager", "libsecret":
+		return "keyring"
+	case "environment", "envs", "environ":
+		return "env"
+	case "file", "files", "dir":
+		return "file:DIR"
+	}
+	return ""
+}
+
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
 }
 
 // Limited is a Store that refuses values longer than MaxValue bytes (0: no
