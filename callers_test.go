@@ -100,7 +100,7 @@ func TestGitHelperByNameThroughLink(t *testing.T) {
 	e := newEnv(t)
 	e.fileLogin("default")
 	git(t, e, "", "config", "--global", "credential.helper", "tdjwt")
-	got := parseLines(git(t, e, "protocol=https\nhost=h.example.com\n\n", "credential", "fill"))
+	got := parseLines(git(t, e, "protocol=https\nhost=myorg.innovationlabs.teradata.com\n\n", "credential", "fill"))
 	if got["username"] != e2eUser {
 		t.Fatalf("fill through git-credential-tdjwt: %v", keys(got))
 	}
@@ -112,7 +112,7 @@ func TestGitProtocolAsNewerGitSpeaksIt(t *testing.T) {
 	e.fileLogin("gp")
 	before := time.Now().Unix()
 	// git 2.46+ advertises authtype: tdjwt answers a Bearer credential.
-	r := e.run("capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=acme.example.com\nwwwauth[]=Bearer realm=\"lake\"\n\n", nil, "--profile", "gp", "get")
+	r := e.run("capability[]=authtype\ncapability[]=state\nprotocol=https\nhost=myorg.innovationlabs.teradata.com\nwwwauth[]=Bearer realm=\"lake\"\n\n", nil, "--profile", "gp", "get")
 	lines := strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 	if r.code != 0 || len(lines) != 5 {
 		t.Fatalf("bearer answer: exit %d, %d lines, %s", r.code, len(lines), r.stderr)
@@ -130,7 +130,7 @@ func TestGitProtocolAsNewerGitSpeaksIt(t *testing.T) {
 		t.Fatalf("password_expiry_utc is %d s away, want 54 minutes", d)
 	}
 	// Without the capability: username, password, expiry, nothing else.
-	r = e.run("protocol=https\nhost=acme.example.com\n", nil, "--profile", "gp", "get")
+	r = e.run("protocol=https\nhost=myorg.innovationlabs.teradata.com\n", nil, "--profile", "gp", "get")
 	lines = strings.Split(strings.TrimSuffix(r.stdout, "\n"), "\n")
 	if len(lines) != 3 || lines[0] != "username="+e2eUser || !strings.HasPrefix(lines[1], "password=") || !strings.HasPrefix(lines[2], "password_expiry_utc=") {
 		t.Fatalf("basic answer: %d lines", len(lines))
@@ -250,6 +250,8 @@ func TestExecCredential(t *testing.T) {
 
 func TestSetupKubeconfig(t *testing.T) {
 	e := newEnv(t)
+	wantError(t, e.run("", nil, "setup", "kubeconfig", "--profile", "prod"), exitNotConfigured, "setup kubeconfig of an unknown profile")
+	e.fileLogin("prod")
 	r := e.run("", nil, "setup", "kubeconfig", "--profile", "prod")
 	for _, want := range []string{"apiVersion: client.authentication.k8s.io/v1", "command: \"" + bin + "\"", `args: ["exec", "--profile", "prod"]`, "interactiveMode: Never", "installHint:", "credentialPluginAllowlist"} {
 		if !strings.Contains(r.stdout, want) {

@@ -45,7 +45,8 @@ func lakeStub(t *testing.T, wantSub string, clockOffset time.Duration) (url, caF
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		w.WriteHeader(http.StatusOK)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"id":"env1"}`))
 	}))
 	t.Cleanup(srv.Close)
 	caFile = filepath.Join(t.TempDir(), "ca.pem")

@@ -179,6 +179,13 @@ func (e *env) login(profile string, extra ...string) {
 	if r.code != 0 || r.stdout != "" {
 		e.t.Fatalf("login: exit %d, stdout %q, stderr %s", r.code, r.stdout, r.stderr)
 	}
+	// Keychain items outlive the test's HOME: remove them, so that the
+	// next test's login of the same name is not another config's item.
+	e.t.Cleanup(func() {
+		if r := e.run("", nil, "logout", "--profile", profile); r.code != 0 {
+			e.t.Errorf("logout %s: %s", profile, r.stderr)
+		}
+	})
 }
 
 // verify checks a token with PyJWT: signature, header and every claim.

@@ -115,7 +115,7 @@ func TestGitHelperNameWithExeSuffix(t *testing.T) {
 	e.fileLogin("default")
 	exe := filepath.Join(t.TempDir(), "git-credential-tdjwt.exe")
 	os.Symlink(bin, exe)
-	r := e.runCmd(exe, "protocol=https\nhost=a.example.com\n\n", nil, "get")
+	r := e.runCmd(exe, "protocol=https\nhost=myorg.innovationlabs.teradata.com\n\n", nil, "get")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "username="+e2eUser+"\npassword=") {
 		t.Fatalf("git-credential-tdjwt.exe: %d %s", r.code, r.stderr)
 	}
