@@ -230,3 +230,71 @@ func TestCacheDirResolution(t *testing.T) {
 		t.Fatal(d)
 	}
 }
+
+func TestCacheNeverServesATokenFromTheFuture(t *testing.T) {
+	for _, ahead := range []time.Duration{2 * time.Hour, 48 * time.Hour} {
+		for _, policy := range []string{"60s", "now", "zero", "omit"} {
+			e := cacheEnv(t)
+			e.login(t, func(r *LoginRequest) { r.IssuedAt, r.Lifetime = policy, "8760h" })
+			e.store.Gets = 0
+			right := e.clock.t
+			e.clock.t = right.Add(ahead) // the clock runs ahead while a token is signed
+			ahead1 := e.token(t, TokenRequest{})
+			e.clock.t = right // and is corrected
+			tok := e.token(t, TokenRequest{})
+			if tok.Value == ahead1.Value || e.store.Gets != 2 {
+				t.Fatalf("ahead %v, iat %s: the token signed in the future was served", ahead, policy)
+			}
+			if _, cl := decode(t, tok.Value.Reveal()); cl["iat"] != nil && cl["iat"].(float64) > float64(right.Unix()) {
+				t.Fatalf("iat in the future")
+			}
+			// The new one is a hit again.
+			if e.token(t, TokenRequest{}); e.store.Gets != 2 {
+				t.Fatal("the corrected token is not cached")
+			}
+		}
+	}
+}
+
+func TestCacheWriteRemovesExpiredAndOrphanedEntries(t *testing.T) {
+	e := cacheEnv(t)
+	e.token(t, TokenRequest{})
+	e.login(t, func(r *LoginRequest) { r.Profile = "other" })
+	e.token(t, TokenRequest{Profile: "other"})
+	// An entry of a setting since changed (its key no longer comes out of
+	// the config) and an expired one.
+	cfg, _ := LoadConfig(e.h.ConfigPath)
+	cfg.Profiles["default"].Issuer = "changed"
+	if err := cfg.Save(e.h.ConfigPath); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := e.h.CacheList("default"); len(l) != 1 || l[0].State != StateOrphaned {
+		t.Fatalf("list: %+v", l)
+	}
+	e.clock.t = e.clock.t.Add(2 * time.Hour)
+	if l, _ := e.h.CacheList("other"); len(l) != 1 || l[0].State != StateExpired {
+		t.Fatalf("list: %+v", l)
+	}
+	e.token(t, TokenRequest{})
+	e.token(t, TokenRequest{Profile: "other"})
+	for _, name := range []string{"default", "other"} {
+		l, _ := e.h.CacheList(name)
+		if len(l) != 1 || l[0].State != StateValid {
+			t.Fatalf("%s: %+v", name, l)
+		}
+	}
+}
+
+func TestShortLifetimeMargin(t *testing.T) {
+	for lifetime, want := range map[time.Duration]time.Duration{time.Minute: 30 * time.Second, 3 * time.Minute: time.Minute, time.Hour: 6 * time.Minute} {
+		if got, err := Margin("", lifetime); err != nil || got != want {
+			t.Fatalf("margin of %v: %v %v", lifetime, got, err)
+		}
+	}
+	if _, err := Margin("31s", time.Minute); err == nil {
+		t.Fatal("a margin over half the lifetime was accepted")
+	}
+	if _, err := ParseLifetime("59"); err == nil {
+		t.Fatal("a lifetime under a minute was accepted")
+	}
+}

@@ -36,13 +36,13 @@ type Profile struct {
 	AccountURL string `toml:"account_url,omitempty"`
 	// GitURLs are the https URLs `setup git` bound to the profile; the git
 	// helper answers for them and for the base URL's host, nothing else.
-	GitURLs []string `toml:"git_urls,omitempty"`
-	Keystore      string `toml:"keystore"`
-	Cache         *bool  `toml:"cache,omitempty"`
-	Generation    string `toml:"generation"`
-	KeySHA256     string `toml:"key_sha256"`
-	KeyBits       int    `toml:"key_bits"`
-	PATSHA256     string `toml:"pat_sha256"`
+	GitURLs    []string `toml:"git_urls,omitempty"`
+	Keystore   string   `toml:"keystore"`
+	Cache      *bool    `toml:"cache,omitempty"`
+	Generation string   `toml:"generation"`
+	KeySHA256  string   `toml:"key_sha256"`
+	KeyBits    int      `toml:"key_bits"`
+	PATSHA256  string   `toml:"pat_sha256"`
 }
 
 // Config is the whole config file.

@@ -3,6 +3,8 @@ package helper
 import (
 	"encoding/pem"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,12 +12,22 @@ import (
 
 // Every parser of untrusted input must return an *Error, never panic.
 
-func FuzzParseConfig(f *testing.F) {
+func FuzzLoadConfig(f *testing.F) {
 	f.Add([]byte("[profiles.default]\nuser = \"u\"\norg = \"o\"\nlifetime = \"1h\"\n"))
 	f.Add([]byte("profiles = 3"))
 	f.Add([]byte("[profiles.'a b']\n"))
+	f.Add([]byte("x = " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000)))
+	f.Add([]byte("x = " + strings.Repeat("{a=", 3000) + "1" + strings.Repeat("}", 3000)))
+	f.Add([]byte("x = \"[[[[[[[[[[\" # {{{{{{{{{{\ny = '''[[[[[[[[[['''\n"))
+	f.Add([]byte("[profiles.default]\nkid = \"a\\u0000b\"\nuser = \"x\\ny\"\n"))
+	f.Add([]byte("[profiles.default]\nissuer = \"\xff\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := ParseConfig(data, "fuzz.toml")
+		// The whole path: a file on disk through LoadConfig, as tdjwt reads it.
+		path := filepath.Join(t.TempDir(), "config.toml")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(path)
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Hint == "" {
@@ -28,6 +40,9 @@ func FuzzParseConfig(f *testing.F) {
 				t.Fatalf("accepted profile %q", name)
 			}
 			p.settings() // must not panic on any accepted value
+			if p.validate() != nil {
+				t.Fatalf("accepted a profile with invalid values")
+			}
 		}
 	})
 }

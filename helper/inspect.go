@@ -3,8 +3,8 @@ package helper
 import (
 	"bytes"
 	"crypto/rsa"
-	"encoding/base64"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"strings"
