@@ -7,9 +7,9 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
