@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"tdjwt/keystore"
 	"tdjwt/keystore/privfile"
 )
 
@@ -38,7 +39,7 @@ const maxEntry = 64 << 10
 // CacheDir: $TDJWT_CACHE_DIR (an absolute path), else $XDG_RUNTIME_DIR/tdjwt
 // (memory-backed on Linux and removed at logout), else the user cache
 // directory.
-func CacheDir(getenv func(string) string) (string, error) {
+func CacheDir(getenv func(string) string, userCacheDir func() (string, error)) (string, error) {
 	if d := getenv("TDJWT_CACHE_DIR"); d != "" {
 		if !filepath.IsAbs(d) {
 			return "", fail(CodeUsage, fmt.Sprintf("TDJWT_CACHE_DIR %q is not an absolute path", clip(d)),
@@ -57,7 +58,7 @@ func CacheDir(getenv func(string) string) (string, error) {
 			return filepath.Join(h, ".cache", "tdjwt"), nil
 		}
 	}
-	if d, err := os.UserCacheDir(); err == nil && filepath.IsAbs(d) {
+	if d, err := userCacheDir(); err == nil && filepath.IsAbs(d) {
 		return filepath.Join(d, "tdjwt"), nil
 	}
 	return "", nil
@@ -316,7 +317,7 @@ func (h *Helper) entries(profile string) []CacheEntry {
 	sort.Strings(matches)
 	cfg, cfgErr := LoadConfig(h.ConfigPath)
 	id := h.configID()
-	envID := envDigest(h.Getenv)
+	envID := keystore.EnvIdentity(h.Getenv)
 	var out []CacheEntry
 	for _, m := range matches {
 		name, ok := entryProfile(strings.TrimSuffix(filepath.Base(m), ".json"))
@@ -399,11 +400,4 @@ func (h *Helper) ClearCache(profile string) (int, error) {
 	}
 	h.debugf("cache: removed %d entries of profile %q", n, profile)
 	return n, nil
-}
-
-// envDigest keys the env keystore's entries by what the environment holds
-// now (cheap: no parsing).
-func envDigest(getenv func(string) string) string {
-	sum := sha256.Sum256([]byte(getenv("TDJWT_PAT") + "\x00" + getenv("TDJWT_PRIVATE_KEY")))
-	return hex.EncodeToString(sum[:])
 }

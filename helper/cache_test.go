@@ -1,6 +1,7 @@
 package helper
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,13 +221,13 @@ func TestCacheClearAndLogout(t *testing.T) {
 
 func TestCacheDirResolution(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if d, _ := CacheDir(env(map[string]string{"TDJWT_CACHE_DIR": "/c", "XDG_RUNTIME_DIR": "/r"})); d != "/c" {
+	if d, _ := CacheDir(env(map[string]string{"TDJWT_CACHE_DIR": "/c", "XDG_RUNTIME_DIR": "/r"}), noDir); d != "/c" {
 		t.Fatal(d)
 	}
-	if d, _ := CacheDir(env(map[string]string{"XDG_RUNTIME_DIR": "/run/user/1"})); d != "/run/user/1/tdjwt" {
+	if d, _ := CacheDir(env(map[string]string{"XDG_RUNTIME_DIR": "/run/user/1"}), noDir); d != "/run/user/1/tdjwt" {
 		t.Fatal(d)
 	}
-	if d, _ := CacheDir(env(map[string]string{"HOME": "/h"})); d != "/h/.cache/tdjwt" {
+	if d, _ := CacheDir(env(map[string]string{"HOME": "/h"}), noDir); d != "/h/.cache/tdjwt" {
 		t.Fatal(d)
 	}
 }
@@ -298,3 +299,5 @@ func TestShortLifetimeMargin(t *testing.T) {
 		t.Fatal("a lifetime under a minute was accepted")
 	}
 }
+
+func noDir() (string, error) { return "", errors.New("no OS directory in this test") }

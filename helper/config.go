@@ -77,7 +77,7 @@ func CheckProfileName(name string) error {
 
 // ConfigPath: $TDJWT_CONFIG, else $XDG_CONFIG_HOME/tdjwt/config.toml, else
 // the OS's user config directory (~/.config on Linux).
-func ConfigPath(getenv func(string) string) (string, error) {
+func ConfigPath(getenv func(string) string, userConfigDir func() (string, error)) (string, error) {
 	if p := getenv("TDJWT_CONFIG"); p != "" {
 		return p, nil
 	}
@@ -87,7 +87,7 @@ func ConfigPath(getenv func(string) string) (string, error) {
 	if h := getenv("HOME"); h != "" {
 		return filepath.Join(h, ".config", "tdjwt", "config.toml"), nil
 	}
-	d, err := os.UserConfigDir()
+	d, err := userConfigDir()
 	if err != nil {
 		return "", fail(CodeNotConfigured, "cannot find a config directory: "+err.Error(), "set TDJWT_CONFIG to the config file's path")
 	}

@@ -24,6 +24,31 @@ type Helper struct {
 	Debug io.Writer
 }
 
+// SecretVariable reports whether an environment variable holds one of
+// tdjwt's secrets: child processes (git) never inherit it.
+func SecretVariable(name string) bool { return keystore.SecretVariable(name) }
+
+// New returns a Helper for a process: its environment, clock and the OS's
+// config and cache directories (used when the environment names none). It
+// checks the settings in the environment: a mistyped variable is an error
+// before anything else runs.
+func New(getenv func(string) string, now func() time.Time, userConfigDir, userCacheDir func() (string, error), debug io.Writer) (*Helper, error) {
+	cfg, err := ConfigPath(getenv, userConfigDir)
+	if err != nil {
+		return nil, err
+	}
+	cache, err := CacheDir(getenv, userCacheDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := keystore.CheckEnv(getenv); err != nil {
+		return nil, AsError(err)
+	}
+	h := &Helper{Getenv: getenv, Now: now, ConfigPath: cfg, CacheDir: cache, Debug: debug, OpenStore: keystore.NewOpener(getenv)}
+	h.debugf("config %s, cache %s", cfg, cache)
+	return h, nil
+}
+
 func (h *Helper) debugf(format string, a ...any) {
 	if h.Debug != nil {
 		fmt.Fprintf(h.Debug, "tdjwt: debug: "+format+"\n", a...)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"tdjwt/keystore"
+	"tdjwt/keystore/keystoretest"
 )
 
 const testPAT = "PATtestABCdef0123456789xyz"
@@ -65,7 +66,7 @@ func (c *fakeClock) Now() time.Time { return c.t }
 
 type testEnv struct {
 	h     *Helper
-	store *keystore.Memory
+	store *keystoretest.Memory
 	clock *fakeClock
 	dir   string
 	pem   string
@@ -75,7 +76,7 @@ type testEnv struct {
 func newEnv(t *testing.T) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
-	e := &testEnv{store: keystore.NewMemory(), clock: &fakeClock{time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}, dir: dir, env: map[string]string{}}
+	e := &testEnv{store: keystoretest.NewMemory(), clock: &fakeClock{time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)}, dir: dir, env: map[string]string{}}
 	e.pem = writePEM(t, dir, "KeyForJwtForPAT02.pem", "PRIVATE KEY", pkcs8(t, testKey(t)), nil)
 	e.h = &Helper{
 		Getenv:     func(k string) string { return e.env[k] },

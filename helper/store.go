@@ -22,17 +22,10 @@ type partIndex struct {
 	SHA256 string   `json:"sha256"`
 }
 
-func storeLimit(s keystore.Store) int {
-	if l, ok := s.(keystore.Limited); ok {
-		return l.MaxValue()
-	}
-	return 0
-}
-
 // putItem writes data for name, split if the store needs it; it returns the
 // part items written (to remove them if a later step fails).
 func putItem(s keystore.Store, name, gen string, data []byte) (parts []string, err error) {
-	limit := storeLimit(s)
+	limit := s.MaxValue()
 	if limit <= 0 || len(data) <= limit {
 		return nil, s.Set(name, data)
 	}

@@ -3,6 +3,8 @@ package helper
 import (
 	"fmt"
 	"time"
+
+	"tdjwt/keystore"
 )
 
 // TokenRequest asks for a token of a profile.
@@ -49,7 +51,7 @@ func (h *Helper) Token(r TokenRequest) (Token, error) {
 	// by a digest of what the environment holds now.
 	envID := ""
 	if spec == "env" {
-		envID = envDigest(h.Getenv)
+		envID = keystore.EnvIdentity(h.Getenv)
 	}
 	return h.cached(r, p, st, max(st.margin, r.MinValid), envID, mint)
 }

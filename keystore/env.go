@@ -1,6 +1,10 @@
 package keystore
 
-import "fmt"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
 
 // The variables of the env keystore, for CI systems that inject secrets
 // into the environment.
@@ -8,6 +12,17 @@ const (
 	EnvPAT = "TDJWT_PAT"
 	EnvKey = "TDJWT_PRIVATE_KEY" // the PEM text
 )
+
+// SecretVariable reports whether the environment variable name holds one
+// of the env keystore's secrets: child processes must not inherit it.
+func SecretVariable(name string) bool { return name == EnvPAT || name == EnvKey }
+
+// EnvIdentity names what the env keystore holds now, without parsing it: a
+// digest that changes when either secret changes (it keys the token cache).
+func EnvIdentity(getenv func(string) string) string {
+	sum := sha256.Sum256([]byte(getenv(EnvPAT) + "\x00" + getenv(EnvKey)))
+	return hex.EncodeToString(sum[:])
+}
 
 // Env reads secrets from environment variables. It is read-only; its items
 // are the variable names. Environment variables reach every child process:
@@ -37,3 +52,6 @@ func (e *Env) Set(item string, _ []byte) error {
 }
 
 func (e *Env) Delete(string) error { return nil }
+
+// MaxValue: the environment has no item limit.
+func (e *Env) MaxValue() int { return 0 }

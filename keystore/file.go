@@ -151,3 +151,6 @@ func (f *File) dirHint(err error) string {
 	}
 	return "check that " + f.Dir + " exists and is yours"
 }
+
+// MaxValue: files have no item limit.
+func (f *File) MaxValue() int { return 0 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,12 +21,12 @@ const DefaultTimeout = 10 * time.Second
 // Keyring stores items in the OS keychain under service "tdjwt", account
 // = item name.
 type Keyring struct {
-	// Timeout bounds each call; Deadline, when set, bounds all the calls of
-	// one command together (a login makes several).
-	Timeout  time.Duration
-	Deadline time.Time
-	// Limit is the largest value stored in one item; 0 means no limit.
-	Limit  int
+	// timeout bounds each call; deadline, when set, bounds all the calls of
+	// the keyrings of one opener together.
+	timeout  time.Duration
+	deadline *time.Time
+	// limit is the largest value stored in one item; 0 means no limit.
+	limit  int
 	getenv func(string) string
 }
 
@@ -44,12 +45,35 @@ func osItemLimit() int {
 }
 
 // MaxValue is the per-item limit (see osItemLimit).
-func (k *Keyring) MaxValue() int { return k.Limit }
+func (k *Keyring) MaxValue() int { return k.limit }
 
 var _ Store = (*Keyring)(nil)
 
-func NewKeyring(getenv func(string) string) *Keyring {
-	return &Keyring{Timeout: DefaultTimeout, Limit: osItemLimit(), getenv: getenv}
+// newKeyring reads the keyring's settings from the environment:
+// TDJWT_KEYRING_TIMEOUT (a Go duration or seconds) and
+// TDJWT_KEYRING_ITEM_LIMIT (bytes per item, for keychains with limits).
+func newKeyring(getenv func(string) string) (*Keyring, error) {
+	k := &Keyring{timeout: DefaultTimeout, limit: osItemLimit(), getenv: getenv}
+	if v := getenv("TDJWT_KEYRING_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if n, nerr := strconv.Atoi(v); nerr == nil {
+			d, err = time.Duration(n)*time.Second, nil
+		}
+		if err != nil || d <= 0 {
+			return nil, &Error{Op: "open", Store: "keyring", Err: fmt.Errorf("%w: TDJWT_KEYRING_TIMEOUT %q is not a positive duration", ErrBadSpec, clip(v)),
+				Hint: "write e.g. TDJWT_KEYRING_TIMEOUT=5s"}
+		}
+		k.timeout = d
+	}
+	if v := getenv("TDJWT_KEYRING_ITEM_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 256 {
+			return nil, &Error{Op: "open", Store: "keyring", Err: fmt.Errorf("%w: TDJWT_KEYRING_ITEM_LIMIT %q is not a byte count of 256 or more", ErrBadSpec, clip(v)),
+				Hint: "write e.g. TDJWT_KEYRING_ITEM_LIMIT=2000, or unset it"}
+		}
+		k.limit = n
+	}
+	return k, nil
 }
 
 func (k *Keyring) Spec() string { return "keyring" }
@@ -85,11 +109,14 @@ func (k *Keyring) call(op, item string, fn func() error) error {
 		return &Error{Op: op, Store: "keyring", Item: item, Err: wrapped{ErrUnavailable, err},
 			Hint: "start a desktop session with a Secret Service (gnome-keyring, KeePassXC), or use --keystore file:DIR on a headless machine"}
 	}
-	wait := k.Timeout
-	if !k.Deadline.IsZero() {
-		wait = min(wait, time.Until(k.Deadline))
+	wait := k.timeout
+	if k.deadline != nil {
+		if k.deadline.IsZero() {
+			*k.deadline = time.Now().Add(k.timeout)
+		}
+		wait = min(wait, time.Until(*k.deadline))
 	}
-	timeout := &Error{Op: op, Store: "keyring", Item: item, Err: fmt.Errorf("%w: no answer within %s", ErrUnavailable, k.Timeout),
+	timeout := &Error{Op: op, Store: "keyring", Item: item, Err: fmt.Errorf("%w: no answer within %s", ErrUnavailable, k.timeout),
 		Hint: "check that the keychain service is running and not waiting on a prompt; TDJWT_KEYRING_TIMEOUT sets the limit"}
 	if wait <= 0 {
 		return timeout

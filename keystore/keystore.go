@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"tdjwt/keystore/privfile"
 )
@@ -33,6 +34,9 @@ type Store interface {
 	Delete(item string) error
 	// Spec names the store as the user writes it: "keyring" or "file:DIR".
 	Spec() string
+	// MaxValue is the largest value one item holds (0: no limit); callers
+	// split larger values across items.
+	MaxValue() int
 }
 
 // Error wraps a backend failure with the operation, store and item name,
@@ -61,26 +65,57 @@ type wrapped struct {
 func (w wrapped) Error() string   { return w.sentinel.Error() + ": " + w.cause.Error() }
 func (w wrapped) Unwrap() []error { return []error{w.sentinel, w.cause} }
 
-// Open returns the store named by spec: "keyring", "file:DIR" or "env". getenv
-// is the process environment (the keyring needs it to find the session bus).
+// Open returns the store named by spec: "keyring", "file:DIR" or "env".
+// getenv is the process environment: the keyring needs it to find the
+// session bus, and reads its settings from it (TDJWT_KEYRING_TIMEOUT,
+// TDJWT_KEYRING_ITEM_LIMIT); the env keystore reads its secrets from it.
 func Open(spec string, getenv func(string) string) (Store, error) {
-	switch {
-	case spec == "keyring":
-		return NewKeyring(getenv), nil
-	case spec == "env":
-		return NewEnv(getenv), nil
-	case strings.HasPrefix(spec, "file:"):
-		dir := strings.TrimPrefix(spec, "file:")
-		if dir == "" {
-			return nil, &Error{Op: "open", Store: spec, Err: fmt.Errorf("%w: file: needs a directory", ErrBadSpec), Hint: "write file:DIR with an absolute directory, e.g. file:/var/run/secrets/tdjwt"}
+	return NewOpener(getenv)(spec)
+}
+
+// NewOpener returns an Open whose keyrings share one deadline, set at the
+// first keychain call: all the keychain work of one command (a login makes
+// several calls) is bounded by one timeout, so a stopped keyring cannot
+// multiply the wait.
+func NewOpener(getenv func(string) string) func(spec string) (Store, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	deadline := new(time.Time)
+	return func(spec string) (Store, error) {
+		if err := CheckEnv(getenv); err != nil {
+			return nil, err
 		}
-		return NewFile(dir)
+		switch {
+		case spec == "keyring":
+			k, err := newKeyring(getenv)
+			if err != nil {
+				return nil, err
+			}
+			k.deadline = deadline
+			return k, nil
+		case spec == "env":
+			return NewEnv(getenv), nil
+		case strings.HasPrefix(spec, "file:"):
+			dir := strings.TrimPrefix(spec, "file:")
+			if dir == "" {
+				return nil, &Error{Op: "open", Store: spec, Err: fmt.Errorf("%w: file: needs a directory", ErrBadSpec), Hint: "write file:DIR with an absolute directory, e.g. file:/var/run/secrets/tdjwt"}
+			}
+			return NewFile(dir)
+		}
+		hint := "use keyring, file:DIR (an absolute directory) or env"
+		if near := nearestSpec(spec); near != "" {
+			hint = "did you mean " + near + "? " + hint
+		}
+		return nil, &Error{Op: "open", Store: strconv.Quote(clip(spec)), Err: ErrBadSpec, Hint: hint}
 	}
-	hint := "use keyring, file:DIR (an absolute directory) or env"
-	if near := nearestSpec(spec); near != "" {
-		hint = "did you mean " + near + "? " + hint
-	}
-	return nil, &Error{Op: "open", Store: strconv.Quote(clip(spec)), Err: ErrBadSpec, Hint: hint}
+}
+
+// CheckEnv checks the keystores' settings in the environment, so that a
+// mistyped variable is an error even when no keychain is opened.
+func CheckEnv(getenv func(string) string) error {
+	_, err := newKeyring(getenv)
+	return err
 }
 
 // nearestSpec names the keystore a mistyped spec most likely meant.
@@ -101,10 +136,4 @@ func clip(s string) string {
 		return s[:64] + "..."
 	}
 	return s
-}
-
-// Limited is a Store that refuses values longer than MaxValue bytes (0: no
-// limit). Callers split larger values across items.
-type Limited interface {
-	MaxValue() int
 }

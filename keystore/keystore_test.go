@@ -1,12 +1,12 @@
 package keystore
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFileRoundTripAndPermissions(t *testing.T) {
@@ -91,21 +91,55 @@ func TestOpenSpecs(t *testing.T) {
 }
 
 func TestKeyringWithoutBusFailsFast(t *testing.T) {
-	k := NewKeyring(func(string) string { return "" })
-	_, err := k.Get("x")
+	k, err := Open("keyring", func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = k.Get("x")
 	var ke *Error
 	if !errors.Is(err, ErrUnavailable) || !errors.As(err, &ke) || !strings.Contains(ke.Hint, "file:DIR") {
 		t.Fatalf("%v", err)
 	}
 }
 
-func TestMemoryLimit(t *testing.T) {
-	m := NewMemory()
-	m.Limit = 2560
-	if err := m.Set("a", bytes.Repeat([]byte("x"), 2561)); !errors.Is(err, ErrTooBig) {
-		t.Fatalf("%v", err)
+func TestKeyringSettings(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	for _, bad := range []map[string]string{{"TDJWT_KEYRING_TIMEOUT": "soon"}, {"TDJWT_KEYRING_TIMEOUT": "-1s"}, {"TDJWT_KEYRING_ITEM_LIMIT": "12"}} {
+		if err := CheckEnv(env(bad)); !errors.Is(err, ErrBadSpec) {
+			t.Errorf("%v: %v", bad, err)
+		}
+		if _, err := Open("file:/x", env(bad)); !errors.Is(err, ErrBadSpec) {
+			t.Errorf("%v: a file store opened with a bad keyring setting: %v", bad, err)
+		}
 	}
-	if err := m.Set("a", bytes.Repeat([]byte("x"), 2560)); err != nil {
+	s, err := Open("keyring", env(map[string]string{"TDJWT_KEYRING_TIMEOUT": "3", "TDJWT_KEYRING_ITEM_LIMIT": "2560"}))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if k := s.(*Keyring); k.timeout != 3*time.Second || k.MaxValue() != 2560 {
+		t.Fatalf("settings: %v %d", k.timeout, k.MaxValue())
+	}
+}
+
+func TestOneDeadlineForAllKeychainCalls(t *testing.T) {
+	// Without a bus each call fails at once; with a deadline in the past,
+	// a call is refused before it starts, whatever the per-call timeout.
+	open := NewOpener(func(k string) string {
+		if k == "DBUS_SESSION_BUS_ADDRESS" {
+			return "unix:path=/nonexistent"
+		}
+		return ""
+	})
+	s, _ := open("keyring")
+	past := time.Now().Add(-time.Second)
+	*s.(*Keyring).deadline = past
+	start := time.Now()
+	_, err := s.Get("x")
+	if !errors.Is(err, ErrUnavailable) || time.Since(start) > 100*time.Millisecond || !strings.Contains(err.Error(), "no answer") {
+		t.Fatalf("a call past the command's deadline: %v after %v", err, time.Since(start))
+	}
+	s2, _ := open("keyring")
+	if *s2.(*Keyring).deadline != past {
+		t.Fatal("two keyrings of one opener do not share the deadline")
 	}
 }

@@ -1,4 +1,6 @@
-package main
+//go:build linux
+
+package cli_test
 
 // End-to-end tests: the built binary, run as its callers run it, against a
 // real Secret Service (gnome-keyring in the private D-Bus session that
@@ -26,61 +28,6 @@ const (
 	e2eURL  = "https://myorg.innovationlabs.teradata.com"
 	pyBin   = "/usr/bin/python3"
 )
-
-var (
-	binDir  string // holds tdjwt and the git-credential-tdjwt link
-	bin     string
-	helloBn string
-	keyPEM  string // PKCS#8 key file named KeyForJwtE2E.pem
-	keyBody string // one line of the key's base64, to catch leaks
-)
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tdjwt-e2e-")
-	if err != nil {
-		panic(err)
-	}
-	binDir = filepath.Join(dir, "bin")
-	bin = filepath.Join(binDir, "tdjwt")
-	helloBn = filepath.Join(binDir, "hello")
-	builds := [][]string{{"-o", bin, "."}, {"-o", helloBn, "./testdata/hello"}}
-	if other := os.Getenv("TDJWT_TEST_BIN"); other != "" {
-		// Run the suite against another build (an older commit, to show
-		// that a test catches what it was written for).
-		data, err := os.ReadFile(other)
-		if err == nil {
-			os.MkdirAll(binDir, 0o755)
-			err = os.WriteFile(bin, data, 0o755)
-		}
-		if err != nil {
-			panic(err)
-		}
-		builds = builds[1:]
-	}
-	for _, b := range builds {
-		cmd := exec.Command("go", append([]string{"build", "-trimpath"}, b...)...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build failed: %v\n%s", err, out)
-			os.Exit(1)
-		}
-	}
-	if err := os.Symlink("tdjwt", filepath.Join(binDir, "git-credential-tdjwt")); err != nil {
-		panic(err)
-	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(key)
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-	keyPEM = filepath.Join(dir, "KeyForJwtE2E.pem")
-	os.WriteFile(keyPEM, pemBytes, 0o600)
-	keyBody = strings.Split(string(pemBytes), "\n")[2]
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
 
 // strict: the environment that must have every real part (CI).
 func strict() bool {
@@ -130,6 +77,8 @@ func newEnv(t testing.TB) *env {
 		"TDJWT_CONFIG":        filepath.Join(home, "cfg", "config.toml"),
 		"TDJWT_CACHE_DIR":     filepath.Join(home, "cache"),
 		"GIT_CONFIG_NOSYSTEM": "1",
+		leakPATVar:            e2ePAT,
+		leakKeyVar:            keyBody,
 	}}
 	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" {
 		e.vars["DBUS_SESSION_BUS_ADDRESS"] = a

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 
 func (c *cli) setup(args []string) error {
 	if len(args) == 0 {
-		return usageError{msg: "setup needs a target: git or kubeconfig"}
+		return usage("setup needs a target: git or kubeconfig", "")
 	}
 	switch args[0] {
 	case "git":
@@ -18,19 +18,19 @@ func (c *cli) setup(args []string) error {
 	case "kubeconfig":
 		return c.setupKubeconfig(args[1:])
 	case "-h", "--help", "help":
-		fmt.Fprint(c.stdout, "Usage:\n  tdjwt setup git --profile NAME --url URL [--apply]\n  tdjwt setup kubeconfig --profile NAME\n")
+		fmt.Fprint(c.Stdout, "Usage:\n  tdjwt setup git --profile NAME --url URL [--apply]\n  tdjwt setup kubeconfig --profile NAME\n")
 		return nil
 	}
 	hint := ""
 	if near := nearest(args[0], []string{"git", "kubeconfig"}); near != "" {
 		hint = "did you mean tdjwt setup " + near + "?"
 	}
-	return usageError{msg: fmt.Sprintf("setup %q: use git or kubeconfig", clip(args[0])), hint: hint}
+	return usage(fmt.Sprintf("setup %q: use git or kubeconfig", clip(args[0])), hint)
 }
 
 // self is the absolute path of this binary, for generated configuration.
 func (c *cli) self() (string, error) {
-	p, err := c.executable()
+	p, err := c.Executable()
 	if err != nil {
 		return "", &helper.Error{Code: helper.CodeInternal, Msg: "cannot find the path of tdjwt: " + err.Error(), Hint: "run tdjwt by its absolute path"}
 	}
@@ -68,10 +68,10 @@ func (c *cli) setupGit(args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError{msg: "setup git takes no arguments"}
+		return usage("setup git takes no arguments", "")
 	}
 	if *rawURL == "" {
-		return usageError{msg: "--url is required"}
+		return usage("--url is required", "")
 	}
 	if _, err := helper.CheckBaseURL(*rawURL); err != nil {
 		return err
@@ -96,8 +96,8 @@ func (c *cli) setupGit(args []string) error {
 		// An empty helper first resets the list, so that no other helper
 		// (a store, a cache) answers for this URL before tdjwt, or writes
 		// tdjwt's token to disk after it.
-		fmt.Fprintf(c.stdout, "git config --global --replace-all %s ''\n", shellQuote(key))
-		fmt.Fprintf(c.stdout, "git config --global --add %s %s\n", shellQuote(key), shellQuote(value))
+		fmt.Fprintf(c.Stdout, "git config --global --replace-all %s ''\n", shellQuote(key))
+		fmt.Fprintf(c.Stdout, "git config --global --add %s %s\n", shellQuote(key), shellQuote(value))
 		return nil
 	}
 	for _, a := range [][]string{{"--replace-all", key, ""}, {"--add", key, value}} {
@@ -108,7 +108,7 @@ func (c *cli) setupGit(args []string) error {
 			return &helper.Error{Code: helper.CodeInternal, Msg: "git config failed: " + strings.TrimSpace(stderr.String()+" "+err.Error()), Hint: "run the commands that tdjwt setup git prints without --apply"}
 		}
 	}
-	fmt.Fprintf(c.stderr, "tdjwt: git now asks tdjwt (profile %s) for credentials for %s, and no other helper\n", name, bound)
+	fmt.Fprintf(c.Stderr, "tdjwt: git now asks tdjwt (profile %s) for credentials for %s, and no other helper\n", name, bound)
 	return nil
 }
 
@@ -119,7 +119,7 @@ func (c *cli) setupKubeconfig(args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError{msg: "setup kubeconfig takes no arguments"}
+		return usage("setup kubeconfig takes no arguments", "")
 	}
 	name, err := c.knownProfile()
 	if err != nil {
@@ -130,7 +130,7 @@ func (c *cli) setupKubeconfig(args []string) error {
 		return err
 	}
 	q := func(s string) string { return fmt.Sprintf("%q", s) }
-	fmt.Fprintf(c.stdout, `# A kubeconfig users: entry; tdjwt runs as an exec credential plugin.
+	fmt.Fprintf(c.Stdout, `# A kubeconfig users: entry; tdjwt runs as an exec credential plugin.
 users:
 - name: tdjwt-%s
   user:

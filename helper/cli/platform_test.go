@@ -1,4 +1,6 @@
-package main
+//go:build linux
+
+package cli_test
 
 // End-to-end tests for CI runners and pods: a file keystore laid out as a
 // Kubernetes secret volume, and the env keystore.

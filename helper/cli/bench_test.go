@@ -1,4 +1,6 @@
-package main
+//go:build linux
+
+package cli_test
 
 import (
 	"bytes"
@@ -25,9 +27,9 @@ func BenchmarkProcess(b *testing.B) {
 		args []string
 	}{
 		{"hello", helloBn, nil},
-		{"hit", bin, []string{"token", "--profile", "kr"}},
-		{"miss-keyring", bin, []string{"token", "--profile", "kr", "--force-refresh"}},
-		{"miss-file", bin, []string{"token", "--profile", "file", "--force-refresh"}},
+		{"hit", realBin, []string{"token", "--profile", "kr"}},
+		{"miss-keyring", realBin, []string{"token", "--profile", "kr", "--force-refresh"}},
+		{"miss-file", realBin, []string{"token", "--profile", "file", "--force-refresh"}},
 	}
 	total := make([]time.Duration, len(variants))
 	peak := make([]int64, len(variants))

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -25,7 +25,7 @@ func (c *cli) doctor(args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError{msg: "doctor takes no arguments"}
+		return usage("doctor takes no arguments", "")
 	}
 	h, err := c.helper()
 	if err != nil {
@@ -42,7 +42,7 @@ func (c *cli) doctor(args []string) error {
 		case err != nil || tok == nil:
 			checks = append(checks, helper.Check{Name: "online", Detail: "skipped: no token", Hint: "fix the checks above first", Code: helper.CodeNotConfigured})
 		default:
-			checks = append(checks, helper.Online(p, tok.Value, c.now))
+			checks = append(checks, helper.Online(p, tok.Value, c.Now))
 		}
 	}
 	checks = append(checks, c.checkGit(h, self)...)
@@ -59,9 +59,9 @@ func (c *cli) doctor(args []string) error {
 				first = ch.Code
 			}
 		}
-		fmt.Fprintf(c.stdout, "%s  %-10s %s\n", mark, ch.Name, ch.Detail)
+		fmt.Fprintf(c.Stdout, "%s  %-10s %s\n", mark, ch.Name, ch.Detail)
 		if !ch.OK && ch.Hint != "" {
-			fmt.Fprintf(c.stdout, "      %-10s hint: %s\n", "", ch.Hint)
+			fmt.Fprintf(c.Stdout, "      %-10s hint: %s\n", "", ch.Hint)
 		}
 	}
 	if first != "" {
@@ -88,7 +88,7 @@ func (c *cli) checkPath(self string) helper.Check {
 
 // lookPath finds an executable file on $PATH, or returns "".
 func (c *cli) lookPath(name string) string {
-	for _, dir := range filepath.SplitList(c.getenv("PATH")) {
+	for _, dir := range filepath.SplitList(c.Getenv("PATH")) {
 		p := filepath.Join(dir, name)
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
 			return p
@@ -216,9 +216,9 @@ func (c *cli) checkGit(h *helper.Helper, self string) []helper.Check {
 const maxKubeconfig = 4 << 20
 
 func (c *cli) checkKubeconfig(self string) []helper.Check {
-	paths := filepath.SplitList(c.getenv("KUBECONFIG"))
-	if len(paths) == 0 && c.getenv("HOME") != "" {
-		paths = []string{filepath.Join(c.getenv("HOME"), ".kube", "config")}
+	paths := filepath.SplitList(c.Getenv("KUBECONFIG"))
+	if len(paths) == 0 && c.Getenv("HOME") != "" {
+		paths = []string{filepath.Join(c.Getenv("HOME"), ".kube", "config")}
 	}
 	var checks []helper.Check
 	for _, p := range paths {

@@ -1,4 +1,6 @@
-package main
+//go:build linux
+
+package cli_test
 
 // End-to-end tests of failures: keychains that are missing, empty, silent or
 // tampered with, big keys, debug output that must not leak, and process

@@ -1,8 +1,12 @@
-package keystore
+// Package keystoretest is an in-memory keystore.Store for tests, kept out
+// of the shipped binary (the net/http/httptest pattern).
+package keystoretest
 
 import (
 	"fmt"
 	"sync"
+
+	"tdjwt/keystore"
 )
 
 // Memory is an in-memory Store for tests. Limit, when positive, rejects
@@ -16,7 +20,7 @@ type Memory struct {
 	Fail error
 }
 
-var _ Store = (*Memory)(nil)
+var _ keystore.Store = (*Memory)(nil)
 
 func NewMemory() *Memory { return &Memory{items: map[string][]byte{}} }
 
@@ -27,11 +31,11 @@ func (m *Memory) Get(item string) ([]byte, error) {
 	defer m.mu.Unlock()
 	m.Gets++
 	if m.Fail != nil {
-		return nil, &Error{Op: "read", Store: "memory", Item: item, Err: m.Fail}
+		return nil, &keystore.Error{Op: "read", Store: "memory", Item: item, Err: m.Fail}
 	}
 	v, ok := m.items[item]
 	if !ok {
-		return nil, &Error{Op: "read", Store: "memory", Item: item, Err: ErrNotFound}
+		return nil, &keystore.Error{Op: "read", Store: "memory", Item: item, Err: keystore.ErrNotFound}
 	}
 	return append([]byte(nil), v...), nil
 }
@@ -40,10 +44,10 @@ func (m *Memory) Set(item string, value []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.Fail != nil {
-		return &Error{Op: "write", Store: "memory", Item: item, Err: m.Fail}
+		return &keystore.Error{Op: "write", Store: "memory", Item: item, Err: m.Fail}
 	}
 	if m.Limit > 0 && len(value) > m.Limit {
-		return &Error{Op: "write", Store: "memory", Item: item, Err: fmt.Errorf("%w (%d bytes, limit %d)", ErrTooBig, len(value), m.Limit)}
+		return &keystore.Error{Op: "write", Store: "memory", Item: item, Err: fmt.Errorf("%w (%d bytes, limit %d)", keystore.ErrTooBig, len(value), m.Limit)}
 	}
 	m.items[item] = append([]byte(nil), value...)
 	return nil
@@ -53,7 +57,7 @@ func (m *Memory) Delete(item string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.Fail != nil {
-		return &Error{Op: "delete", Store: "memory", Item: item, Err: m.Fail}
+		return &keystore.Error{Op: "delete", Store: "memory", Item: item, Err: m.Fail}
 	}
 	delete(m.items, item)
 	return nil

@@ -1,4 +1,6 @@
-package main
+//go:build linux
+
+package cli_test
 
 import (
 	"os/exec"
@@ -55,3 +57,6 @@ func TestLoginPromptsWithoutEcho(t *testing.T) {
 	}
 	verify(t, strings.TrimSpace(r.stdout), defaultSpec())
 }
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

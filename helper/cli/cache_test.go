@@ -1,4 +1,6 @@
-package main
+//go:build linux
+
+package cli_test
 
 // End-to-end tests of the token cache across processes, against the real
 // Secret Service: single flight, a killed lock holder, unsafe and unusable

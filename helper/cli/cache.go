@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 
 func (c *cli) cache(args []string) error {
 	if len(args) == 0 {
-		return usageError{msg: "cache needs list or clear"}
+		return usage("cache needs list or clear", "")
 	}
 	sub := args[0]
 	fs := c.flags("cache "+sub, "cache list | cache clear [--profile NAME]", true)
@@ -21,14 +21,14 @@ func (c *cli) cache(args []string) error {
 		if near := nearest(sub, []string{"list", "clear"}); near != "" {
 			hint = "did you mean tdjwt cache " + near + "?"
 		}
-		return usageError{msg: fmt.Sprintf("cache %q: use list or clear", clip(sub)), hint: hint}
+		return usage(fmt.Sprintf("cache %q: use list or clear", clip(sub)), hint)
 	}
 	pos, err := c.parse(fs, args[1:])
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError{msg: "cache " + sub + " takes no arguments"}
+		return usage("cache "+sub+" takes no arguments", "")
 	}
 	h, err := c.helper()
 	if err != nil {
@@ -45,7 +45,7 @@ func (c *cli) cache(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stderr, "tdjwt: removed %d cached tokens of %s from %s\n", n, what, h.CacheDir)
+		fmt.Fprintf(c.Stderr, "tdjwt: removed %d cached tokens of %s from %s\n", n, what, h.CacheDir)
 		return nil
 	}
 	list, err := h.CacheList(profile)
@@ -53,10 +53,10 @@ func (c *cli) cache(args []string) error {
 		return err
 	}
 	if len(list) == 0 {
-		fmt.Fprintf(c.stderr, "tdjwt: no cached tokens of %s in %s\n", what, h.CacheDir)
+		fmt.Fprintf(c.Stderr, "tdjwt: no cached tokens of %s in %s\n", what, h.CacheDir)
 		return nil
 	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROFILE\tEXPIRES\tSTATE\tPATH")
 	for _, e := range list {
 		exp := "-"

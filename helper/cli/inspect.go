@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ func (c *cli) inspect(args []string) error {
 	var token string
 	switch len(pos) {
 	case 0:
-		b, err := io.ReadAll(io.LimitReader(c.stdin, 1<<20))
+		b, err := io.ReadAll(io.LimitReader(c.Stdin, 1<<20))
 		if err != nil {
 			return &helper.Error{Code: helper.CodeBadInput, Msg: "reading the token on stdin: " + err.Error(), Hint: "pipe a token: tdjwt token | tdjwt inspect"}
 		}
@@ -27,30 +27,30 @@ func (c *cli) inspect(args []string) error {
 	case 1:
 		token = pos[0]
 	default:
-		return usageError{msg: "inspect takes at most one token"}
+		return usage("inspect takes at most one token", "")
 	}
-	in, err := helper.Inspect(token, c.now())
+	in, err := helper.Inspect(token, c.Now())
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "header:\n%s\nclaims:\n%s\n", in.Header, in.Claims)
-	now := c.now()
+	fmt.Fprintf(c.Stdout, "header:\n%s\nclaims:\n%s\n", in.Header, in.Claims)
+	now := c.Now()
 	switch {
 	case !in.HasExp:
-		fmt.Fprintln(c.stdout, "expiry: none (no exp claim)")
+		fmt.Fprintln(c.Stdout, "expiry: none (no exp claim)")
 	case in.Expired:
-		fmt.Fprintf(c.stdout, "expiry: EXPIRED at %s (%s ago)\n", in.Expiry.UTC().Format(time.RFC3339), now.Sub(in.Expiry).Round(time.Second))
+		fmt.Fprintf(c.Stdout, "expiry: EXPIRED at %s (%s ago)\n", in.Expiry.UTC().Format(time.RFC3339), now.Sub(in.Expiry).Round(time.Second))
 	default:
-		fmt.Fprintf(c.stdout, "expiry: valid until %s (%s left)\n", in.Expiry.UTC().Format(time.RFC3339), in.Expiry.Sub(now).Round(time.Second))
+		fmt.Fprintf(c.Stdout, "expiry: valid until %s (%s left)\n", in.Expiry.UTC().Format(time.RFC3339), in.Expiry.Sub(now).Round(time.Second))
 	}
 	if *pem == "" {
-		fmt.Fprintln(c.stdout, "signature: not verified (give --pem FILE to verify)")
+		fmt.Fprintln(c.Stdout, "signature: not verified (give --pem FILE to verify)")
 		return nil
 	}
 	if err := helper.VerifyWithPEMFile(strings.TrimSpace(token), *pem); err != nil {
-		fmt.Fprintln(c.stdout, "signature: INVALID")
+		fmt.Fprintln(c.Stdout, "signature: INVALID")
 		return err
 	}
-	fmt.Fprintf(c.stdout, "signature: valid (RS256, key %s)\n", *pem)
+	fmt.Fprintf(c.Stdout, "signature: valid (RS256, key %s)\n", *pem)
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ func (c *cli) login(args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return usageError{msg: "login takes no arguments (the PAT is read from stdin, never from the command line)"}
+		return usage("login takes no arguments (the PAT is read from stdin, never from the command line)", "")
 	}
 	r.Profile = c.profileName("")
 	h, err := c.helper()
@@ -38,9 +38,9 @@ func (c *cli) login(args []string) error {
 		return err
 	}
 	if r.Kid == "" && r.PEMFile != "" && !helper.ConsoleKid(helper.KidFromPath(r.PEMFile)) {
-		fmt.Fprintf(c.stderr, "tdjwt: warning: the kid will be %q, taken from the file name, which does not look like a key name from the Lake console; if the key's name differs, give it with --kid NAME\n", clip(helper.KidFromPath(r.PEMFile)))
+		fmt.Fprintf(c.Stderr, "tdjwt: warning: the kid will be %q, taken from the file name, which does not look like a key name from the Lake console; if the key's name differs, give it with --kid NAME\n", clip(helper.KidFromPath(r.PEMFile)))
 	}
-	if r.Keystore == "env" || (r.Keystore == "" && c.getenv("TDJWT_KEYSTORE") == "env") {
+	if r.Keystore == "env" || (r.Keystore == "" && c.Getenv("TDJWT_KEYSTORE") == "env") {
 		c.debugf("login: the PAT and key come from $TDJWT_PAT and $TDJWT_PRIVATE_KEY")
 	} else {
 		pat, err := c.readPAT(r.Profile)
@@ -53,10 +53,10 @@ func (c *cli) login(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stderr, "tdjwt: profile %s saved: user %s, %s %s, kid %s, lifetime %s, secrets in %s\n",
+	fmt.Fprintf(c.Stderr, "tdjwt: profile %s saved: user %s, %s %s, kid %s, lifetime %s, secrets in %s\n",
 		r.Profile, p.User, p.OrgClaim, p.Org, p.Kid, p.Lifetime, p.Keystore)
 	if p.Keystore != "env" {
-		fmt.Fprintf(c.stderr, "tdjwt: the key and PAT are stored in %s. Keep %s somewhere safe (tdjwt cannot give the key back). Try: tdjwt token --profile %s\n", p.Keystore, r.PEMFile, r.Profile)
+		fmt.Fprintf(c.Stderr, "tdjwt: the key and PAT are stored in %s. Keep %s somewhere safe (tdjwt cannot give the key back). Try: tdjwt token --profile %s\n", p.Keystore, r.PEMFile, r.Profile)
 	}
 	return nil
 }
@@ -64,16 +64,16 @@ func (c *cli) login(args []string) error {
 // readPAT reads the PAT from stdin (one line, trailing newline stripped) or,
 // on a terminal, from a no-echo prompt.
 func (c *cli) readPAT(profile string) (helper.Secret, error) {
-	if c.stdinTTY {
-		fmt.Fprintf(c.stderr, "Personal access token for profile %s (input hidden): ", profile)
-		b, err := c.readPassword()
-		fmt.Fprintln(c.stderr)
+	if c.StdinTTY {
+		fmt.Fprintf(c.Stderr, "Personal access token for profile %s (input hidden): ", profile)
+		b, err := c.ReadPassword()
+		fmt.Fprintln(c.Stderr)
 		if err != nil {
 			return helper.Secret{}, &helper.Error{Code: helper.CodeBadInput, Msg: "reading the PAT from the terminal: " + err.Error(), Hint: "pipe it instead: tdjwt login ... < pat.txt"}
 		}
 		return helper.NewSecret(strings.TrimSpace(string(b))), nil
 	}
-	b, err := io.ReadAll(io.LimitReader(c.stdin, 64<<10+1))
+	b, err := io.ReadAll(io.LimitReader(c.Stdin, 64<<10+1))
 	if err != nil {
 		return helper.Secret{}, &helper.Error{Code: helper.CodeBadInput, Msg: "reading the PAT from stdin: " + err.Error(), Hint: "pipe the PAT on stdin: tdjwt login ... < pat.txt"}
 	}
@@ -83,4 +83,30 @@ func (c *cli) readPAT(profile string) (helper.Secret, error) {
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	b = bytes.TrimSuffix(b, []byte("\r"))
 	return helper.NewSecret(string(b)), nil
+}
+
+func (c *cli) logout(args []string) error {
+	fs := c.flags("logout", "logout --profile NAME", true)
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usage("logout takes no arguments", "")
+	}
+	name := c.profileName("")
+	h, err := c.helper()
+	if err != nil {
+		return err
+	}
+	removed, err := h.Logout(name)
+	if err != nil {
+		return err
+	}
+	if removed {
+		fmt.Fprintf(c.Stderr, "tdjwt: profile %s removed (secrets, settings and cached tokens)\n", name)
+	} else {
+		fmt.Fprintf(c.Stderr, "tdjwt: profile %s was not configured; nothing to remove\n", name)
+	}
+	return nil
 }

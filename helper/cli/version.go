@@ -1,12 +1,20 @@
-package main
+package cli
 
-import "runtime/debug"
+import (
+	"fmt"
+	"runtime/debug"
+)
+
+func (c *cli) version() error {
+	_, err := fmt.Fprintln(c.Stdout, "tdjwt", buildVersion(c.Version))
+	return err
+}
 
 // buildVersion: the -ldflags stamp, else the module version or VCS
 // revision the Go toolchain recorded.
-func buildVersion() string {
-	if version != "" {
-		return version
+func buildVersion(stamped string) string {
+	if stamped != "" {
+		return stamped
 	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {

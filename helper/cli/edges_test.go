@@ -1,4 +1,6 @@
-package main
+//go:build linux
+
+package cli_test
 
 // End-to-end tests of the edges: where a token may go, profiles that must
 // not be lost or broken, inputs that must not hang tdjwt, and a CLI a

@@ -1,4 +1,6 @@
-package main
+//go:build linux
+
+package cli_test
 
 // End-to-end tests of each caller's protocol: real git, the exec credential
 // request as client-go sends it, and the README's Python example.

@@ -1,11 +1,11 @@
 //go:build !linux && !windows
 
-package main
+package cli
 
 import "syscall"
 
-// harden on macOS and the BSDs: no prctl, but core files can be turned off
+// Harden on macOS and the BSDs: no prctl, but core files can be turned off
 // before any secret is read. README says what is left.
-func harden() {
+func Harden() {
 	syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{})
 }

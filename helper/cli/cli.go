@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -7,55 +7,42 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"tdjwt/helper"
-	"tdjwt/keystore"
 	"tdjwt/protocol"
 )
 
-// version is stamped by the build (-ldflags "-X main.version=...").
-var version = ""
-
-// sys is the process as run sees it; main fills it, tests fake it.
-type sys struct {
-	args           []string
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	getenv         func(string) string
-	stdinTTY       bool
-	readPassword   func() ([]byte, error)
-	executable     func() (string, error)
-	now            func() time.Time
-	harden         func()
-	environ        func() []string
+// Process is the process as the CLI sees it: main fills it from the
+// operating system, tests fake any of it. Nothing else in tdjwt touches
+// the process.
+type Process struct {
+	Args           []string
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Environ        func() []string
+	StdinTTY       bool
+	ReadPassword   func() ([]byte, error)
+	// Executable is the absolute, symlink-free path of this binary.
+	Executable func() (string, error)
+	Now        func() time.Time
+	// Harden makes the process unfit for core dumps and ptrace; nil skips.
+	Harden func()
+	// Command prepares a child process (git, for doctor and setup).
+	Command func(name string, arg ...string) *exec.Cmd
+	// UserConfigDir and UserCacheDir are the OS's directories, for when
+	// the environment names none.
+	UserConfigDir, UserCacheDir func() (string, error)
+	// Version is the build's version, for tdjwt version.
+	Version string
 }
 
-// Exit codes: a stable contract, documented in README.
-const (
-	exitOK            = 0
-	exitInternal      = 1
-	exitUsage         = 2
-	exitNotConfigured = 3
-	exitKeystore      = 4
-	exitBadInput      = 5
-)
-
-func exitCode(c helper.Code) int {
-	switch c {
-	case helper.CodeUsage:
-		return exitUsage
-	case helper.CodeNotConfigured:
-		return exitNotConfigured
-	case helper.CodeKeystore:
-		return exitKeystore
-	case helper.CodeBadInput:
-		return exitBadInput
-	}
-	return exitInternal
-}
+// Code is the class of an error Run returned: "usage", "not_configured",
+// "keystore_unavailable", "bad_input" or "internal" (main maps it to the
+// exit code).
+func Code(err error) string { return string(helper.AsError(err).Code) }
 
 const usageText = `tdjwt returns freshly signed Teradata VantageCloud Lake JWTs from a key and
 a personal access token (PAT) kept in the OS keychain.
@@ -86,19 +73,17 @@ var verbs = []string{"login", "token", "exec", "get", "store", "erase", "inspect
 // cli is one invocation: the process, the helper and the flags every
 // command shares.
 type cli struct {
-	*sys
+	*Process
 	h       *helper.Helper
 	debug   bool
 	profile string
-	// keyringDeadline bounds all the keychain calls of this command.
-	keyringDeadline time.Time
 }
 
-// usageError is a flag or argument problem; hint, when set, replaces the
-// generic pointer to the help.
-type usageError struct{ msg, hint string }
-
-func (e usageError) Error() string { return e.msg }
+// usage is a flag or argument problem; hint, when empty, becomes a pointer
+// to the help.
+func usage(msg, hint string) error {
+	return &helper.Error{Code: helper.CodeUsage, Msg: msg, Hint: hint}
+}
 
 // jsonError marks an error of a command in JSON mode: report also writes
 // it to stdout as a JSON error object.
@@ -106,23 +91,31 @@ type jsonError struct{ error }
 
 func (e jsonError) Unwrap() error { return e.error }
 
-func run(s *sys) (code int) {
-	if s.harden != nil {
-		s.harden()
+// Run runs one tdjwt command. It prints the protocol answer on stdout, and
+// a failure as "tdjwt: error:" and "tdjwt: hint:" lines on stderr, then
+// returns that failure (nil on success) for main's exit code. A panic
+// becomes an internal error without a stack trace.
+func Run(p *Process) (err error) {
+	if p.Harden != nil {
+		p.Harden()
 	}
 	// A bug must not print a stack trace (its values may hold secrets) or
 	// leave the caller with half an answer: say so and fail.
 	defer func() {
 		if v := recover(); v != nil {
-			fmt.Fprintln(s.stderr, "tdjwt: error: internal error (a bug in tdjwt)")
-			fmt.Fprintln(s.stderr, "tdjwt: hint: run again with --debug and report the steps it shows (they hold no secrets)")
-			code = exitInternal
+			fmt.Fprintln(p.Stderr, "tdjwt: error: internal error (a bug in tdjwt)")
+			fmt.Fprintln(p.Stderr, "tdjwt: hint: run again with --debug and report the steps it shows (they hold no secrets)")
+			err = &helper.Error{Code: helper.CodeInternal, Msg: "internal error"}
 		}
 	}()
-	c := &cli{sys: s}
-	c.debug = s.getenv("TDJWT_DEBUG") == "1"
-	args := s.args[1:]
-	name := strings.TrimSuffix(strings.ToLower(filepath.Base(s.args[0])), ".exe")
+	c := &cli{Process: p}
+	return c.report(c.run())
+}
+
+func (c *cli) run() error {
+	c.debug = c.Getenv("TDJWT_DEBUG") == "1"
+	args := c.Args[1:]
+	name := strings.TrimSuffix(strings.ToLower(filepath.Base(c.Args[0])), ".exe")
 
 	// Flags before the verb: what git passes when the helper is configured
 	// as "tdjwt --profile prod" (git appends the action).
@@ -133,14 +126,13 @@ func run(s *sys) (code int) {
 	showVersion := pre.Bool("version", false, "")
 	if err := pre.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(s.stdout, usageText)
-			return exitOK
+			fmt.Fprint(c.Stdout, usageText)
+			return nil
 		}
-		return c.report(c.flagError(pre, err, "tdjwt [--profile NAME] [--debug] COMMAND ..."))
+		return c.flagError(pre, err, "tdjwt [--profile NAME] [--debug] COMMAND ...")
 	}
 	if *showVersion {
-		fmt.Fprintln(s.stdout, "tdjwt", buildVersion())
-		return exitOK
+		return c.version()
 	}
 	args = pre.Args()
 	verb := ""
@@ -148,9 +140,9 @@ func run(s *sys) (code int) {
 		verb, args = args[0], args[1:]
 	}
 	if name == "git-credential-tdjwt" {
-		return c.finish(c.git(verb, args))
+		return c.git(verb, args)
 	}
-	return c.finish(c.dispatch(verb, args))
+	return c.dispatch(verb, args)
 }
 
 func (c *cli) dispatch(verb string, args []string) error {
@@ -176,15 +168,14 @@ func (c *cli) dispatch(verb string, args []string) error {
 	case "doctor":
 		return c.doctor(args)
 	case "version":
-		fmt.Fprintln(c.stdout, "tdjwt", buildVersion())
-		return nil
+		return c.version()
 	case "help":
 		if len(args) == 0 {
-			fmt.Fprint(c.stdout, usageText)
+			fmt.Fprint(c.Stdout, usageText)
 			return nil
 		}
 		if args[0] == "help" || args[0] == "version" {
-			fmt.Fprint(c.stdout, usageText)
+			fmt.Fprint(c.Stdout, usageText)
 			return nil
 		}
 		if !contains(verbs, args[0]) {
@@ -192,8 +183,8 @@ func (c *cli) dispatch(verb string, args []string) error {
 		}
 		return c.dispatch(args[0], append(args[1:len(args):len(args)], "-h"))
 	case "":
-		fmt.Fprint(c.stderr, usageText)
-		return usageError{msg: "no command given", hint: "run tdjwt help, or tdjwt help COMMAND"}
+		fmt.Fprint(c.Stderr, usageText)
+		return usage("no command given", "run tdjwt help, or tdjwt help COMMAND")
 	}
 	return c.unknownVerb(verb)
 }
@@ -203,7 +194,7 @@ func (c *cli) unknownVerb(verb string) error {
 	if near := nearest(verb, verbs); near != "" {
 		hint = "did you mean tdjwt " + near + "? (tdjwt help lists the commands)"
 	}
-	return usageError{msg: fmt.Sprintf("unknown command %q", clip(verb)), hint: hint}
+	return usage(fmt.Sprintf("unknown command %q", clip(verb)), hint)
 }
 
 func contains(list []string, s string) bool {
@@ -215,42 +206,30 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func (c *cli) finish(err error) int {
-	if err == nil {
-		return exitOK
-	}
-	return c.report(err)
-}
-
 // report prints err as "tdjwt: error: ..." and "tdjwt: hint: ..." on stderr
-// (and as a JSON error object on stdout for a command in JSON mode) and
-// picks the exit code.
-func (c *cli) report(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+// (and as a JSON error object on stdout for a command in JSON mode), and
+// returns it; -h's flag.ErrHelp is no error.
+func (c *cli) report(err error) error {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
 	var je jsonError
 	asJSON := errors.As(err, &je)
-	code, msg, hint := helper.CodeUsage, "", ""
-	var ue usageError
-	if errors.As(err, &ue) {
-		msg, hint = ue.msg, ue.hint
-		if hint == "" {
-			hint = "run tdjwt help, or tdjwt COMMAND -h"
-		}
-	} else {
-		e := helper.AsError(err)
-		code, msg, hint = e.Code, e.Error(), e.Hint
-		if hint == "" {
-			hint = "run tdjwt doctor, or again with --debug, to see what failed"
-		}
+	e := helper.AsError(err)
+	hint := e.Hint
+	switch {
+	case hint != "":
+	case e.Code == helper.CodeUsage:
+		hint = "run tdjwt help, or tdjwt COMMAND -h"
+	default:
+		hint = "run tdjwt doctor, or again with --debug, to see what failed"
 	}
-	fmt.Fprintf(c.stderr, "tdjwt: error: %s\n", msg)
-	fmt.Fprintf(c.stderr, "tdjwt: hint: %s\n", hint)
+	fmt.Fprintf(c.Stderr, "tdjwt: error: %s\n", e.Error())
+	fmt.Fprintf(c.Stderr, "tdjwt: hint: %s\n", hint)
 	if asJSON {
-		protocol.WriteError(c.stdout, protocol.ErrorBody{Code: string(code), Message: msg, Hint: hint})
+		protocol.WriteError(c.Stdout, protocol.ErrorBody{Code: string(e.Code), Message: e.Error(), Hint: hint})
 	}
-	return exitCode(code)
+	return e
 }
 
 // command is one verb's flag set and its usage line.
@@ -284,7 +263,7 @@ func (c *cli) parse(cmd *command, args []string) ([]string, error) {
 	for {
 		err := cmd.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
-			cmd.SetOutput(c.stdout)
+			cmd.SetOutput(c.Stdout)
 			cmd.Usage()
 			return nil, flag.ErrHelp
 		}
@@ -306,9 +285,9 @@ func (c *cli) parse(cmd *command, args []string) ([]string, error) {
 // flagError rewrites Go's flag messages ("flag provided but not defined:
 // -pem-file") in tdjwt's terms: the flag with two dashes, the nearest known
 // flag, and the verb's usage line.
-func (c *cli) flagError(fs *flag.FlagSet, err error, usage string) error {
+func (c *cli) flagError(fs *flag.FlagSet, err error, line string) error {
 	msg := err.Error()
-	hint := "usage: tdjwt " + usage + " (tdjwt " + strings.Fields(usage + " x")[0] + " -h lists the flags)"
+	hint := "usage: tdjwt " + line + " (tdjwt " + strings.Fields(line + " x")[0] + " -h lists the flags)"
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
 		name = strings.TrimPrefix(name, "-")
 		var known []string
@@ -316,22 +295,22 @@ func (c *cli) flagError(fs *flag.FlagSet, err error, usage string) error {
 		if near := nearest(name, known); near != "" {
 			hint = "did you mean --" + near + "? " + hint
 		}
-		return usageError{msg: "unknown flag --" + clip(name), hint: hint}
+		return usage("unknown flag --"+clip(name), hint)
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
-		return usageError{msg: "flag --" + strings.TrimPrefix(name, "-") + " needs a value", hint: hint}
+		return usage("flag --"+strings.TrimPrefix(name, "-")+" needs a value", hint)
 	}
 	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
 		// invalid value "x" for flag -min-valid: reason
 		if i := strings.Index(rest, " for flag -"); i >= 0 {
 			name, reason, _ := strings.Cut(rest[i+len(" for flag -"):], ": ")
-			return usageError{msg: "--" + name + " " + rest[:i] + ": " + reason, hint: hint}
+			return usage("--"+name+" "+rest[:i]+": "+reason, hint)
 		}
 	}
 	if rest, ok := strings.CutPrefix(msg, "invalid boolean flag "); ok {
-		return usageError{msg: "--" + strings.TrimLeft(rest, "-"), hint: hint}
+		return usage("--"+strings.TrimLeft(rest, "-"), hint)
 	}
-	return usageError{msg: msg, hint: hint}
+	return usage(msg, hint)
 }
 
 // nearest returns the candidate closest to s, when it is close enough to
@@ -407,8 +386,8 @@ func (c *cli) profileName(fallback string) string {
 		name, from = c.profile, "--profile"
 	case fallback != "":
 		name, from = fallback, "the request"
-	case c.getenv("TDJWT_PROFILE") != "":
-		name, from = c.getenv("TDJWT_PROFILE"), "$TDJWT_PROFILE"
+	case c.Getenv("TDJWT_PROFILE") != "":
+		name, from = c.Getenv("TDJWT_PROFILE"), "$TDJWT_PROFILE"
 	}
 	c.debugf("profile %q (from %s)", clip(name), from)
 	return name
@@ -420,7 +399,7 @@ func (c *cli) explicitProfile() string {
 	if c.profile != "" {
 		return c.profile
 	}
-	return c.getenv("TDJWT_PROFILE")
+	return c.Getenv("TDJWT_PROFILE")
 }
 
 // helper builds the helper once flags are parsed.
@@ -428,67 +407,26 @@ func (c *cli) helper() (*helper.Helper, error) {
 	if c.h != nil {
 		return c.h, nil
 	}
-	cfg, err := helper.ConfigPath(c.getenv)
+	var debug io.Writer
+	if c.debug {
+		debug = c.Stderr
+	}
+	h, err := helper.New(c.Getenv, c.Now, c.UserConfigDir, c.UserCacheDir, debug)
 	if err != nil {
 		return nil, err
 	}
-	h := &helper.Helper{Getenv: c.getenv, Now: c.now, ConfigPath: cfg}
-	if c.debug {
-		h.Debug = c.stderr
-	}
-	timeout := keystore.DefaultTimeout
-	if v := c.getenv("TDJWT_KEYRING_TIMEOUT"); v != "" {
-		d, err := helper.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, &helper.Error{Code: helper.CodeUsage, Msg: fmt.Sprintf("TDJWT_KEYRING_TIMEOUT %q is not a positive duration", clip(v)), Hint: "write e.g. TDJWT_KEYRING_TIMEOUT=5s"}
-		}
-		timeout = d
-	}
-	limit := -1
-	if v := c.getenv("TDJWT_KEYRING_ITEM_LIMIT"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 256 {
-			return nil, &helper.Error{Code: helper.CodeUsage, Msg: fmt.Sprintf("TDJWT_KEYRING_ITEM_LIMIT %q is not a byte count of 256 or more", clip(v)), Hint: "write e.g. TDJWT_KEYRING_ITEM_LIMIT=2000, or unset it"}
-		}
-		limit = n
-	}
-	h.OpenStore = func(spec string) (keystore.Store, error) {
-		s, err := keystore.Open(spec, c.getenv)
-		if k, ok := s.(*keystore.Keyring); ok {
-			k.Timeout = timeout
-			// One bound for all of this command's keychain work: a login
-			// makes several calls, and a stopped keyring must not multiply
-			// the wait.
-			if c.keyringDeadline.IsZero() {
-				c.keyringDeadline = time.Now().Add(timeout)
-			}
-			k.Deadline = c.keyringDeadline
-			if limit > 0 {
-				k.Limit = limit
-			}
-		}
-		return s, err
-	}
-	if h.CacheDir, err = helper.CacheDir(c.getenv); err != nil {
-		return nil, err
-	}
-	c.debugf("config %s, cache %s", cfg, h.CacheDir)
 	c.h = h
 	return h, nil
 }
 
-// secretVars are tdjwt's variables that hold secrets: a child process
-// (git) never inherits them.
-var secretVars = []string{keystore.EnvPAT, keystore.EnvKey}
-
-// command runs a program with this process's environment less tdjwt's
-// secret variables.
+// command prepares a program with this process's environment less
+// tdjwt's secret variables, never prompting.
 func (c *cli) command(name string, args ...string) *exec.Cmd {
-	cmd := exec.Command(name, args...)
+	cmd := c.Command(name, args...)
 	var env []string
-	for _, kv := range c.environ() {
+	for _, kv := range c.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if !contains(secretVars, k) {
+		if !helper.SecretVariable(k) {
 			env = append(env, kv)
 		}
 	}

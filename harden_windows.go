@@ -1,5 +1,0 @@
-package main
-
-// harden on Windows: nothing; there are no core files, and process memory is
-// protected by the user's ACLs. README says so.
-func harden() {}

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"time"
+
+	"tdjwt/helper"
+	"tdjwt/protocol"
+)
+
+// readRequest reads at most protocol.MaxRequest+1 bytes of stdin, giving up
+// after wait when nothing arrives. timedOut reports that case.
+func (c *cli) readRequest(wait time.Duration) (data []byte, timedOut bool, err error) {
+	var b []byte
+	timedOut, err = withTimeout(wait, func() (err error) {
+		b, err = io.ReadAll(io.LimitReader(c.Stdin, protocol.MaxRequest+1))
+		return err
+	})
+	switch {
+	case timedOut:
+		return nil, true, nil
+	case err != nil:
+		return nil, false, &helper.Error{Code: helper.CodeBadInput, Msg: "reading the request on stdin: " + err.Error(), Hint: "send the request on stdin, then close it"}
+	case len(b) > protocol.MaxRequest:
+		return nil, false, &helper.Error{Code: helper.CodeBadInput, Msg: fmt.Sprintf("the request on stdin is larger than %d bytes", protocol.MaxRequest), Hint: "send one request of a few hundred bytes"}
+	}
+	return b, false, nil
+}
+
+func (c *cli) exec(args []string) error {
+	fs := c.flags("exec", "exec [--profile NAME] [--api-version V]", true)
+	apiVersion := fs.String("api-version", "", "answer this `version` when the caller sends no request (default "+protocol.ExecV1+")")
+	keystoreSpec := fs.String("keystore", "", "read the secrets from this keystore instead of the profile's")
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usage("exec takes no arguments", "")
+	}
+	if *apiVersion != "" && !protocol.SupportedExecVersion(*apiVersion) {
+		return usage(fmt.Sprintf("--api-version %q: use %s or %s", clip(*apiVersion), protocol.ExecV1, protocol.ExecV1beta1), "")
+	}
+	req := protocol.ExecRequest{APIVersion: protocol.ExecV1}
+	if *apiVersion != "" {
+		req.APIVersion = *apiVersion
+	}
+	var data []byte
+	source := ""
+	if info := c.Getenv("KUBERNETES_EXEC_INFO"); info != "" {
+		data, source = []byte(info), "$KUBERNETES_EXEC_INFO"
+	} else if !c.StdinTTY {
+		b, timedOut, err := c.readRequest(execWait)
+		if err != nil {
+			return err
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			data, source = b, "stdin"
+		} else if timedOut {
+			c.debugf("exec: no request on stdin within %s; answering %s", execWait, req.APIVersion)
+		}
+	}
+	if data != nil {
+		c.debugf("exec: request from %s (%d bytes)", source, len(data))
+		parsed, err := protocol.ParseExecRequest(data)
+		if err != nil {
+			return &helper.Error{Code: helper.CodeBadInput, Msg: "the exec credential request in " + source + " is invalid: " + err.Error(),
+				Hint: "tdjwt speaks client.authentication.k8s.io/v1 and v1beta1; check the exec apiVersion in your kubeconfig"}
+		}
+		req = parsed
+		c.debugf("exec: %s, interactive=%v", req.APIVersion, req.Interactive)
+	}
+	name := c.profileName(req.Profile)
+	t, err := c.mint(helper.TokenRequest{Profile: name, Keystore: *keystoreSpec})
+	if err != nil {
+		return err
+	}
+	return protocol.WriteExecCredential(c.Stdout, req.APIVersion, t.Value.Reveal(), t.Expiry.Add(-t.Margin))
+}

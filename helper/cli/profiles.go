@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"fmt"
+	"text/tabwriter"
+)
+
+func (c *cli) profiles(args []string) error {
+	fs := c.flags("profiles", "profiles", false)
+	pos, err := c.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usage("profiles takes no arguments", "")
+	}
+	h, err := c.helper()
+	if err != nil {
+		return err
+	}
+	list, err := h.Profiles()
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(c.Stderr, "tdjwt: no profiles in %s; create one with tdjwt login\n", h.ConfigPath)
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tUSER\tORG\tKID\tLIFETIME\tKEYSTORE\tSECRETS")
+	for _, s := range list {
+		p := s.Profile
+		fmt.Fprintf(tw, "%s\t%s\t%s=%s\t%s\t%s\t%s\t%s\n", s.Name, p.User, p.OrgClaim, p.Org, p.Kid, p.Lifetime, p.Keystore, s.Secrets)
+	}
+	return tw.Flush()
+}
