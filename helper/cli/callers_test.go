@@ -267,7 +267,7 @@ func TestSetupKubeconfig(t *testing.T) {
 // stub, and the token it receives is verified with PyJWT.
 func TestReadmePythonExample(t *testing.T) {
 	needPython(t)
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}

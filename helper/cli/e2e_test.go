@@ -8,12 +8,7 @@ package cli_test
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,6 +75,9 @@ func newEnv(t testing.TB) *env {
 		leakPATVar:            e2ePAT,
 		leakKeyVar:            keyBody,
 	}}
+	if d := os.Getenv("GOCOVERDIR"); d != "" {
+		e.vars["GOCOVERDIR"] = d // the CLI's coverage, under go test -cover
+	}
 	if a := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" {
 		e.vars["DBUS_SESSION_BUS_ADDRESS"] = a
 	}

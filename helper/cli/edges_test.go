@@ -351,7 +351,9 @@ func TestParallelLoginsLoseNothing(t *testing.T) {
 		t.Fatalf("profile one is broken: %s", r.stderr)
 	}
 	s := defaultSpec()
-	if !strings.Contains(string(mustRead(t, e.vars["TDJWT_CONFIG"])), fingerprintOf(t, keyPEM)) {
+	cfg := string(mustRead(t, e.vars["TDJWT_CONFIG"]))
+	one := cfg[strings.Index(cfg, "[profiles.one]"):]
+	if !strings.Contains(one[:strings.Index(one, "pat_sha256")], fingerprintOf(t, keyPEM)) {
 		s.PEM = other
 	}
 	verify(t, strings.TrimSpace(r.stdout), s)

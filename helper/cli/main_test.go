@@ -8,6 +8,7 @@ package cli_test
 
 import (
 	"bytes"
+	"flag"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -117,6 +118,12 @@ func tdjwtMain() {
 type setup struct{ m *testing.M }
 
 func (s setup) Run() int {
+	// Under go test -cover, the CLI's processes write their coverage where
+	// go test collects the test binary's own (-test.gocoverdir).
+	flag.Parse()
+	if f := flag.Lookup("test.gocoverdir"); f != nil && f.Value.String() != "" {
+		os.Setenv("GOCOVERDIR", f.Value.String())
+	}
 	dir, err := os.MkdirTemp("", "tdjwt-e2e-")
 	if err != nil {
 		panic(err)
