@@ -8,11 +8,11 @@ package cli_test
 
 import (
 	"bytes"
-	"flag"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"flag"
 	"fmt"
 	"io"
 	"os"
