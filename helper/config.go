@@ -153,7 +153,10 @@ func ParseConfig(data []byte, path string) (*Config, error) {
 		if errors.As(err, &pe) {
 			msg = fmt.Sprintf("line %d: %s", pe.Position.Line, pe.Message)
 		}
-		return nil, bad("is not valid TOML: " + clip(msg))
+		if len(msg) > 240 { // the config holds no secrets; keep the line readable
+			msg = msg[:240] + "..."
+		}
+		return nil, bad("is not valid TOML: " + msg)
 	}
 	if md.IsDefined("profiles") && md.Type("profiles") != "Hash" {
 		return nil, fail(CodeBadInput, "config "+path+": profiles must be a table", "write each profile as [profiles.NAME]")

@@ -75,23 +75,41 @@ func TestParallelColdCallsReadTheKeychainOnce(t *testing.T) {
 
 // silentBus is a unix socket that accepts D-Bus clients and never answers:
 // a keychain that hangs.
+// silentBus is a D-Bus address whose listener accepts connections and
+// never answers, as a stopped daemon does.
 func silentBus(t *testing.T) string {
 	path := filepath.Join(t.TempDir(), "bus")
-	l, err := net.Listen("unix", path)
+	l, err := listenUnix(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { l.Close() })
+	return "unix:path=" + path
+}
+
+// listenUnix listens on path and holds every connection open, silent,
+// until the listener closes.
+func listenUnix(path string) (net.Listener, error) {
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, err
+	}
 	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			t.Cleanup(func() { c.Close() })
+			conns = append(conns, c)
 		}
 	}()
-	return "unix:path=" + path
+	return l, nil
 }
 
 func TestKilledLockHolderReleasesTheLock(t *testing.T) {

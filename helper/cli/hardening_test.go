@@ -9,10 +9,6 @@ package cli_test
 import (
 	"bufio"
 	"bytes"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -70,104 +66,6 @@ func bareBus(t *testing.T) string {
 		t.Fatalf("dbus-daemon: %v", err)
 	}
 	return strings.TrimSpace(line)
-}
-
-func TestKeychainFailures(t *testing.T) {
-	e := newEnv(t)
-	e.fileLogin("default")
-
-	// A bus without a Secret Service.
-	r := e.run("", []string{"TDJWT_KEYSTORE=keyring", "DBUS_SESSION_BUS_ADDRESS=" + bareBus(t)}, "token", "--no-cache")
-	wantError(t, r, exitKeystore, "no Secret Service")
-	if !strings.Contains(r.stderr, "Secret Service") {
-		t.Fatalf("hint: %s", r.stderr)
-	}
-
-	// A Secret Service that never answers: bounded by the timeout.
-	start := time.Now()
-	r = e.run("", []string{"TDJWT_KEYSTORE=keyring", "DBUS_SESSION_BUS_ADDRESS=" + silentBus(t), "TDJWT_KEYRING_TIMEOUT=1s"}, "token", "--no-cache")
-	wantError(t, r, exitKeystore, "silent keychain")
-	if d := time.Since(start); d > 5*time.Second || !strings.Contains(r.stderr, "no answer within 1s") {
-		t.Fatalf("took %v: %s", d, r.stderr)
-	}
-	wantError(t, e.run("", []string{"TDJWT_KEYRING_TIMEOUT=soon"}, "token"), exitUsage, "bad timeout")
-
-	// The good profile still works with its own keystore.
-	if r := e.run("", nil, "token"); r.code != 0 {
-		t.Fatal(r.stderr)
-	}
-}
-
-func TestKeychainItemTamperedWith(t *testing.T) {
-	needSecretService(t)
-	e := newEnv(t)
-	e.login("tamper")
-	secretTool := func(stdin string, args ...string) {
-		cmd := exec.Command("secret-tool", args...)
-		cmd.Stdin = strings.NewReader(stdin)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("secret-tool %v: %v %s", args, err, out)
-		}
-	}
-	// Edited to garbage by hand.
-	secretTool("garbage", "store", "--label=x", "service", "tdjwt", "username", "tamper")
-	r := e.run("", nil, "token", "--profile", "tamper", "--no-cache")
-	wantError(t, r, exitBadInput, "garbage item")
-	if !strings.Contains(r.stderr, "damaged") || !strings.Contains(r.stderr, "tdjwt login --profile tamper") {
-		t.Fatalf("message: %s", r.stderr)
-	}
-	// Deleted behind tdjwt's back.
-	secretTool("", "clear", "service", "tdjwt", "username", "tamper")
-	r = e.run("", nil, "token", "--profile", "tamper", "--no-cache")
-	wantError(t, r, exitNotConfigured, "deleted item")
-	if r = e.run("", nil, "profiles"); !strings.Contains(r.stdout, "missing") {
-		t.Fatalf("profiles: %s", r.stdout)
-	}
-	// login repairs it.
-	e.login("tamper")
-	if r := e.run("", nil, "token", "--profile", "tamper"); r.code != 0 {
-		t.Fatal(r.stderr)
-	}
-}
-
-func TestRSA4096InTheSecretService(t *testing.T) {
-	needSecretService(t)
-	big, err := rsa.GenerateKey(rand.Reader, 4096)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, _ := x509.MarshalPKCS8PrivateKey(big)
-	e := newEnv(t)
-	pemFile := filepath.Join(e.home, "Big4096.pem")
-	os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
-	for _, limit := range []string{"", "2560"} {
-		name := "big" + limit
-		extra := []string{}
-		if limit != "" {
-			extra = append(extra, "TDJWT_KEYRING_ITEM_LIMIT="+limit) // Windows' limit
-		}
-		r := e.run(e2ePAT, extra, "login", "--profile", name, "--pem", pemFile, "--user", e2eUser, "--base-url", e2eURL)
-		if r.code != 0 {
-			t.Fatalf("login: %s", r.stderr)
-		}
-		out, _ := exec.Command("secret-tool", "search", "--all", "service", "tdjwt").CombinedOutput()
-		items := strings.Count(string(out), "attribute.username = "+name)
-		if (limit == "" && items != 1) || (limit != "" && items < 3) {
-			t.Fatalf("limit %q: %d items", limit, items)
-		}
-		r = e.run("", extra, "token", "--profile", name)
-		if r.code != 0 {
-			t.Fatalf("token: %s", r.stderr)
-		}
-		s := defaultSpec()
-		s.PEM, s.Kid = pemFile, "Big4096"
-		verify(t, strings.TrimSpace(r.stdout), s)
-		e.run("", extra, "logout", "--profile", name)
-		out, _ = exec.Command("secret-tool", "search", "--all", "service", "tdjwt").CombinedOutput()
-		if strings.Contains(string(out), "attribute.username = "+name) {
-			t.Fatalf("logout left items of %s", name)
-		}
-	}
 }
 
 // TestDebugNeverLeaks runs every command, successes and failures, with
@@ -291,40 +189,5 @@ func TestLockedKeyring(t *testing.T) {
 	}
 	if _, err := os.Stat(e.vars["TDJWT_CONFIG"]); err == nil {
 		t.Fatal("config written although the secrets were not stored")
-	}
-}
-
-func TestConfigProblems(t *testing.T) {
-	e := newEnv(t)
-	e.fileLogin("default")
-	cfg := e.vars["TDJWT_CONFIG"]
-	good := mustRead(t, cfg)
-	os.Chmod(cfg, 0o644)
-	r := e.run("", nil, "token")
-	wantError(t, r, exitBadInput, "loose config")
-	if !strings.Contains(r.stderr, "chmod 600 "+cfg) {
-		t.Fatalf("hint: %s", r.stderr)
-	}
-	os.Chmod(cfg, 0o600)
-	for name, data := range map[string]string{
-		"corrupt":     "[profiles.default\nuser=",
-		"wrong types": "[profiles.default]\nuser = 7\n",
-		"unknown key": string(good) + "\ncolour = \"blue\"\n",
-		"empty":       "",
-	} {
-		os.WriteFile(cfg, []byte(data), 0o600)
-		r := e.run("", nil, "token", "--format", "json")
-		want := exitBadInput
-		if name == "empty" {
-			want = exitNotConfigured
-		}
-		wantError(t, r, want, name)
-		if !strings.HasPrefix(r.stdout, `{"error":{"code":`) {
-			t.Fatalf("%s: stdout %q", name, r.stdout)
-		}
-	}
-	os.WriteFile(cfg, good, 0o600)
-	if r := e.run("", nil, "token"); r.code != 0 {
-		t.Fatal(r.stderr)
 	}
 }
