@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"tdjwt/keystore"
+	"tdjwt/protocol"
 )
 
 // Code classifies an error for the caller: each has a stable exit code (set
@@ -54,7 +55,10 @@ func AsError(err error) *Error {
 		hint = ke.Hint
 	}
 	code := CodeInternal
+	var pe *protocol.ParseError
 	switch {
+	case errors.As(err, &pe):
+		code = CodeBadInput
 	case errors.Is(err, keystore.ErrNotFound):
 		code = CodeNotConfigured
 	case errors.Is(err, keystore.ErrUnavailable), errors.Is(err, keystore.ErrInsecure), errors.Is(err, keystore.ErrTooBig):
@@ -64,6 +68,9 @@ func AsError(err error) *Error {
 	}
 	return &Error{Code: code, Msg: err.Error(), Hint: hint, Err: err}
 }
+
+// Hint returns err classified as AsError does, with hint as its hint.
+func Hint(err error, hint string) error { return AsError(err).with("", hint) }
 
 // with returns a copy of e with prefix before its message and, when hint is
 // not empty, that hint: the callee's error is never changed in place.

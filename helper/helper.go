@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tdjwt/keystore"
+	"tdjwt/keystore/privfile"
 )
 
 // Helper runs tdjwt's operations.
@@ -22,6 +23,12 @@ type Helper struct {
 	CacheDir string
 	// Debug receives step-by-step log lines; nil discards them.
 	Debug io.Writer
+}
+
+// Within runs fn with a bound on how long the caller waits for it (see
+// privfile.Within): for reads of a caller's stdin.
+func Within(wait time.Duration, fn func() error) (timedOut bool, err error) {
+	return privfile.Within(wait, fn)
 }
 
 // SecretVariable reports whether an environment variable holds one of

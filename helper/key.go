@@ -2,6 +2,9 @@ package helper
 
 import (
 	"bytes"
+	"crypto/ecdh"
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -85,15 +88,15 @@ func ParseKeyDER(der []byte, pkcs1 bool, file string) (*rsa.PrivateKey, error) {
 }
 
 func keyKind(k any) string {
-	name := strings.TrimPrefix(fmt.Sprintf("%T", k), "*")
-	name, _, _ = strings.Cut(name, ".")
-	switch name {
-	case "ecdsa":
+	switch k.(type) {
+	case *ecdsa.PrivateKey:
 		return "EC"
-	case "ed25519":
+	case ed25519.PrivateKey:
 		return "Ed25519"
+	case *ecdh.PrivateKey:
+		return "X25519"
 	}
-	return name
+	return "non-RSA"
 }
 
 func decryptHint(file string) string {

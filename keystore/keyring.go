@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"tdjwt/keystore/privfile"
 )
 
 // Service is the keychain service name of every tdjwt item.
@@ -121,14 +123,8 @@ func (k *Keyring) call(op, item string, fn func() error) error {
 	if wait <= 0 {
 		return timeout
 	}
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	var err error
-	select {
-	case err = <-done:
-	case <-t.C:
+	timedOut, err := privfile.Within(wait, fn)
+	if timedOut {
 		return timeout
 	}
 	if err == nil {

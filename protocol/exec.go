@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"strconv"
 	"time"
 )
 
@@ -108,7 +109,7 @@ func writeJSON(w io.Writer, v any) error {
 func jsonErrMsg(err error) string {
 	switch e := err.(type) {
 	case *json.SyntaxError:
-		return "syntax error at byte " + itoa(e.Offset)
+		return "syntax error at byte " + strconv.FormatInt(e.Offset, 10)
 	case *json.UnmarshalTypeError:
 		return "wrong type for field " + e.Field
 	}
@@ -116,11 +117,6 @@ func jsonErrMsg(err error) string {
 		return "unexpected end of input"
 	}
 	return "malformed JSON"
-}
-
-func itoa(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // clip shortens caller-supplied text quoted back in an error message.

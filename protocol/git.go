@@ -48,22 +48,20 @@ func (r GitRequest) Has(name, value string) bool {
 // request is a *ParseError.
 func ParseGitRequest(r io.Reader) (GitRequest, error) {
 	req := GitRequest{Fields: map[string]string{}, Lists: map[string][]string{}}
-	br := bufio.NewReaderSize(io.LimitReader(r, MaxRequest+1), 4096)
+	sc := bufio.NewScanner(io.LimitReader(r, MaxRequest+1))
+	sc.Buffer(make([]byte, 4096), MaxGitLine+2) // the line, CR and LF
 	total := 0
-	for n := 1; ; n++ {
-		line, err := readLine(br)
-		total += len(line) + 1
+	for n := 1; sc.Scan(); n++ {
+		total += len(sc.Bytes()) + 1
 		if total > MaxRequest {
 			return req, parseErr("git", "request larger than %d bytes", MaxRequest)
 		}
-		if err != nil && err != io.EOF {
-			if errors.Is(err, errLineTooLong) {
-				return req, parseErr("git", "line %d is longer than %d bytes", n, MaxGitLine)
-			}
-			return req, parseErr("git", "reading line %d: %v", n, err)
-		}
+		line := bytes.TrimSuffix(sc.Bytes(), []byte("\r"))
 		if len(line) == 0 {
-			return req, nil // blank line or EOF ends the request
+			return req, nil // a blank line ends the request
+		}
+		if len(line) > MaxGitLine {
+			return req, parseErr("git", "line %d is longer than %d bytes", n, MaxGitLine)
 		}
 		if bytes.IndexByte(line, 0) >= 0 {
 			return req, parseErr("git", "line %d contains a NUL byte", n)
@@ -84,40 +82,14 @@ func ParseGitRequest(r io.Reader) (GitRequest, error) {
 		} else {
 			req.Fields[k] = v
 		}
-		if err == io.EOF {
-			return req, nil
-		}
 	}
-}
-
-var errLineTooLong = errors.New("line too long")
-
-// readLine returns one line without its LF (and CR before it). At EOF with
-// no data it returns an empty line and io.EOF.
-func readLine(br *bufio.Reader) ([]byte, error) {
-	var line []byte
-	for {
-		chunk, err := br.ReadSlice('\n')
-		line = append(line, chunk...)
-		if len(line) > MaxGitLine+2 {
-			return nil, errLineTooLong
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err != nil && err != io.EOF {
-			return nil, err
-		}
-		line = bytes.TrimSuffix(line, []byte("\n"))
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) > MaxGitLine {
-			return nil, errLineTooLong
-		}
-		if err == io.EOF {
-			return line, io.EOF
-		}
-		return line, nil
+	switch err := sc.Err(); {
+	case errors.Is(err, bufio.ErrTooLong):
+		return req, parseErr("git", "a line is longer than %d bytes", MaxGitLine)
+	case err != nil:
+		return req, parseErr("git", "reading the request: %v", err)
 	}
+	return req, nil // end of input ends the request too
 }
 
 // FormatGit writes attrs as key=value lines, in order. git forbids newlines

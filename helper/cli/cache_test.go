@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -151,11 +152,38 @@ func TestKilledLockHolderReleasesTheLock(t *testing.T) {
 		tokens, reads = parallelTokens(t, e, 20)
 		close(done)
 	}()
-	time.Sleep(500 * time.Millisecond)
-	select {
-	case <-done:
-		t.Fatal("waiters finished while the lock was held")
-	default:
+	// All 20 are blocked on the holder's lock: the kernel lists them as
+	// waiters of the lock file's inode in /proc/locks.
+	locks, _ := filepath.Glob(filepath.Join(e.vars["TDJWT_CACHE_DIR"], "default-*.lock"))
+	if len(locks) != 1 {
+		t.Fatalf("%d lock files", len(locks))
+	}
+	fi, err := os.Stat(locks[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	inode := ":" + strconv.FormatUint(fi.Sys().(*syscall.Stat_t).Ino, 10) + " "
+	deadline := time.Now().Add(20 * time.Second)
+	for waiters := 0; waiters < 20; {
+		select {
+		case <-done:
+			t.Fatal("waiters finished while the lock was held")
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 20 waiters queued on the lock", waiters)
+		}
+		b, err := os.ReadFile("/proc/locks")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waiters = 0
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "->") && strings.Contains(l, inode) {
+				waiters++
+			}
+		}
+		time.Sleep(5 * time.Millisecond) // a poll interval: the condition above is what is awaited
 	}
 	holder.Process.Signal(syscall.SIGKILL)
 	holder.Wait()

@@ -434,19 +434,23 @@ func (c *cli) command(name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// withTimeout runs fn, giving up after wait; timedOut reports that case (fn
-// may still be blocked on its reader; the process ends soon anyway).
-func withTimeout(wait time.Duration, fn func() error) (timedOut bool, err error) {
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case err := <-done:
-		return false, err
-	case <-t.C:
-		return true, nil
+// readStdin is the one reader of stdin: at most limit bytes, until EOF,
+// waiting at most wait (timedOut reports that case). what names the input
+// in errors.
+func (c *cli) readStdin(what string, limit int64, wait time.Duration) (data []byte, timedOut bool, err error) {
+	timedOut, err = helper.Within(wait, func() (err error) {
+		data, err = io.ReadAll(io.LimitReader(c.Stdin, limit+1))
+		return err
+	})
+	switch {
+	case timedOut:
+		return nil, true, nil
+	case err != nil:
+		return nil, false, &helper.Error{Code: helper.CodeBadInput, Msg: "reading " + what + " on stdin: " + err.Error()}
+	case int64(len(data)) > limit:
+		return nil, false, &helper.Error{Code: helper.CodeBadInput, Msg: fmt.Sprintf("%s on stdin is larger than %d bytes", what, limit)}
 	}
+	return data, false, nil
 }
 
 func clip(s string) string {

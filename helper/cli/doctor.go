@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"tdjwt/helper"
@@ -79,19 +80,45 @@ func (c *cli) checkPath(self string) helper.Check {
 	if real, _ := filepath.EvalSymlinks(found); real != self {
 		return helper.Check{Name: "path", Detail: "tdjwt on PATH is " + found + ", not this binary " + self, Hint: "remove the other copy or reorder PATH", Code: helper.CodeNotConfigured}
 	}
-	link := filepath.Join(filepath.Dir(found), "git-credential-tdjwt")
-	if real, err := filepath.EvalSymlinks(link); err != nil || real != self {
+	link := filepath.Join(filepath.Dir(found), "git-credential-tdjwt"+filepath.Ext(found))
+	if runtime.GOOS == "windows" {
+		// A copy, as README says: Windows links need privileges.
+		if fi, err := os.Stat(link); err != nil || !fi.Mode().IsRegular() {
+			return helper.Check{Name: "path", Detail: found + " is on PATH, but " + link + " is missing", Hint: "copy tdjwt.exe to " + link, Code: helper.CodeNotConfigured}
+		}
+	} else if real, err := filepath.EvalSymlinks(link); err != nil || real != self {
 		return helper.Check{Name: "path", Detail: found + " is on PATH, but " + link + " does not lead to it", Hint: "ln -sf tdjwt " + link + " (install.sh does this)", Code: helper.CodeNotConfigured}
 	}
 	return helper.Check{Name: "path", OK: true, Detail: found + " and git-credential-tdjwt beside it"}
 }
 
-// lookPath finds an executable file on $PATH, or returns "".
+// lookPath finds name on $PATH as exec.LookPath does, but in the injected
+// environment: on Windows with each of $PATHEXT's extensions and no
+// executable bit (Windows has none), elsewhere an executable regular file.
 func (c *cli) lookPath(name string) string {
+	exts := []string{""}
+	if runtime.GOOS == "windows" {
+		pathext := c.Getenv("PATHEXT")
+		if pathext == "" {
+			pathext = ".com;.exe;.bat;.cmd"
+		}
+		exts = nil
+		if filepath.Ext(name) != "" {
+			exts = append(exts, "")
+		}
+		for _, e := range strings.Split(strings.ToLower(pathext), ";") {
+			if e != "" {
+				exts = append(exts, e)
+			}
+		}
+	}
 	for _, dir := range filepath.SplitList(c.Getenv("PATH")) {
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
-			return p
+		for _, ext := range exts {
+			p := filepath.Join(dir, name+ext)
+			fi, err := os.Stat(p)
+			if err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode().Perm()&0o111 != 0) {
+				return p
+			}
 		}
 	}
 	return ""

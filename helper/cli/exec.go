@@ -3,31 +3,10 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"time"
 
 	"tdjwt/helper"
 	"tdjwt/protocol"
 )
-
-// readRequest reads at most protocol.MaxRequest+1 bytes of stdin, giving up
-// after wait when nothing arrives. timedOut reports that case.
-func (c *cli) readRequest(wait time.Duration) (data []byte, timedOut bool, err error) {
-	var b []byte
-	timedOut, err = withTimeout(wait, func() (err error) {
-		b, err = io.ReadAll(io.LimitReader(c.Stdin, protocol.MaxRequest+1))
-		return err
-	})
-	switch {
-	case timedOut:
-		return nil, true, nil
-	case err != nil:
-		return nil, false, &helper.Error{Code: helper.CodeBadInput, Msg: "reading the request on stdin: " + err.Error(), Hint: "send the request on stdin, then close it"}
-	case len(b) > protocol.MaxRequest:
-		return nil, false, &helper.Error{Code: helper.CodeBadInput, Msg: fmt.Sprintf("the request on stdin is larger than %d bytes", protocol.MaxRequest), Hint: "send one request of a few hundred bytes"}
-	}
-	return b, false, nil
-}
 
 func (c *cli) exec(args []string) error {
 	fs := c.flags("exec", "exec [--profile NAME] [--api-version V]", true)
@@ -52,9 +31,9 @@ func (c *cli) exec(args []string) error {
 	if info := c.Getenv("KUBERNETES_EXEC_INFO"); info != "" {
 		data, source = []byte(info), "$KUBERNETES_EXEC_INFO"
 	} else if !c.StdinTTY {
-		b, timedOut, err := c.readRequest(execWait)
+		b, timedOut, err := c.readStdin("the request", protocol.MaxRequest, execWait)
 		if err != nil {
-			return err
+			return helper.Hint(err, "send one request of a few hundred bytes on stdin, then close it")
 		}
 		if len(bytes.TrimSpace(b)) > 0 {
 			data, source = b, "stdin"
@@ -66,8 +45,8 @@ func (c *cli) exec(args []string) error {
 		c.debugf("exec: request from %s (%d bytes)", source, len(data))
 		parsed, err := protocol.ParseExecRequest(data)
 		if err != nil {
-			return &helper.Error{Code: helper.CodeBadInput, Msg: "the exec credential request in " + source + " is invalid: " + err.Error(),
-				Hint: "tdjwt speaks client.authentication.k8s.io/v1 and v1beta1; check the exec apiVersion in your kubeconfig"}
+			return helper.Hint(fmt.Errorf("the exec credential request in %s is invalid: %w", source, err),
+				"tdjwt speaks client.authentication.k8s.io/v1 and v1beta1; check the exec apiVersion in your kubeconfig")
 		}
 		req = parsed
 		c.debugf("exec: %s, interactive=%v", req.APIVersion, req.Interactive)

@@ -28,7 +28,7 @@ func (c *cli) git(action string, args []string) error {
 	}
 	c.debugf("git: %s", action)
 	var req protocol.GitRequest
-	timedOut, err := withTimeout(gitWait, func() (err error) {
+	timedOut, err := helper.Within(gitWait, func() (err error) {
 		req, err = protocol.ParseGitRequest(c.Stdin)
 		return err
 	})
@@ -36,7 +36,7 @@ func (c *cli) git(action string, args []string) error {
 		return &helper.Error{Code: helper.CodeBadInput, Msg: fmt.Sprintf("no complete git request on stdin within %s", gitWait), Hint: "this command is meant to be run by git, which ends its request with a blank line; see tdjwt setup git"}
 	}
 	if err != nil {
-		return &helper.Error{Code: helper.CodeBadInput, Msg: err.Error(), Hint: "this command is meant to be run by git; see tdjwt setup git"}
+		return helper.Hint(err, "this command is meant to be run by git; see tdjwt setup git")
 	}
 	if action == "store" {
 		return nil // tdjwt signs anew; nothing to keep

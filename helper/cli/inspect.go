@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -19,9 +18,12 @@ func (c *cli) inspect(args []string) error {
 	var token string
 	switch len(pos) {
 	case 0:
-		b, err := io.ReadAll(io.LimitReader(c.Stdin, 1<<20))
+		b, timedOut, err := c.readStdin("the token", 1<<20, stdinWait)
+		if timedOut {
+			err = &helper.Error{Code: helper.CodeBadInput, Msg: fmt.Sprintf("no token on stdin within %s (stdin stayed open)", stdinWait)}
+		}
 		if err != nil {
-			return &helper.Error{Code: helper.CodeBadInput, Msg: "reading the token on stdin: " + err.Error(), Hint: "pipe a token: tdjwt token | tdjwt inspect"}
+			return helper.Hint(err, "pipe a token: tdjwt token | tdjwt inspect")
 		}
 		token = string(b)
 	case 1:

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"strings"
 
 	"tdjwt/helper"
@@ -73,12 +72,12 @@ func (c *cli) readPAT(profile string) (helper.Secret, error) {
 		}
 		return helper.NewSecret(strings.TrimSpace(string(b))), nil
 	}
-	b, err := io.ReadAll(io.LimitReader(c.Stdin, 64<<10+1))
-	if err != nil {
-		return helper.Secret{}, &helper.Error{Code: helper.CodeBadInput, Msg: "reading the PAT from stdin: " + err.Error(), Hint: "pipe the PAT on stdin: tdjwt login ... < pat.txt"}
+	b, timedOut, err := c.readStdin("the PAT", 64<<10, stdinWait)
+	if timedOut {
+		err = &helper.Error{Code: helper.CodeBadInput, Msg: fmt.Sprintf("no PAT on stdin within %s (stdin stayed open)", stdinWait)}
 	}
-	if len(b) > 64<<10 {
-		return helper.Secret{}, &helper.Error{Code: helper.CodeBadInput, Msg: "stdin is far too long for a PAT", Hint: "pipe just the PAT on stdin: tdjwt login ... < pat.txt"}
+	if err != nil {
+		return helper.Secret{}, helper.Hint(err, "pipe just the PAT on stdin: tdjwt login ... < pat.txt")
 	}
 	b = bytes.TrimSuffix(b, []byte("\n"))
 	b = bytes.TrimSuffix(b, []byte("\r"))

@@ -9,11 +9,13 @@ import (
 	"tdjwt/protocol"
 )
 
-// stdinWait bounds how long exec and git wait for their request: a caller
-// that leaves stdin open and sends nothing must not hang tdjwt.
+// How long commands wait for stdin: a caller that leaves stdin open and
+// sends nothing must not hang tdjwt. exec's request is optional, so its
+// wait is short.
 const (
-	execWait = 2 * time.Second
-	gitWait  = 5 * time.Second
+	execWait  = 2 * time.Second
+	gitWait   = 5 * time.Second
+	stdinWait = 30 * time.Second // a PAT or a token piped from a slow command
 )
 
 // jsonMode reports whether args ask for --format json, read before the

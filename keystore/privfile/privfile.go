@@ -110,19 +110,32 @@ func Lock(path string, wait time.Duration) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	var err2 error
+	timedOut, _ := Within(wait, func() error { err2 = lockFile(f); return nil })
+	if timedOut {
+		// The goroutine stays blocked; the process ends soon anyway.
+		return nil, ErrLockTimeout
+	}
+	if err2 != nil {
+		f.Close()
+		return nil, err2
+	}
+	return func() { unlockFile(f); f.Close() }, nil
+}
+
+// Within runs fn, giving up after wait: every blocking call tdjwt makes on
+// something it does not control (a lock another process holds, a keychain
+// daemon, a caller's stdin) goes through it. On timeout fn keeps running in
+// its goroutine, blocked; the process ends soon anyway.
+func Within(wait time.Duration, fn func() error) (timedOut bool, err error) {
 	done := make(chan error, 1)
-	go func() { done <- lockFile(f) }()
+	go func() { done <- fn() }()
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case err := <-done:
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		return func() { unlockFile(f); f.Close() }, nil
+		return false, err
 	case <-t.C:
-		// The goroutine stays blocked; the process ends soon anyway.
-		return nil, ErrLockTimeout
+		return true, nil
 	}
 }
