@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
@@ -110,17 +111,40 @@ func Lock(path string, wait time.Duration) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	var err2 error
-	timedOut, _ := Within(wait, func() error { err2 = lockFile(f); return nil })
+	// If the wait ends first, whoever finishes last of the waiter and the
+	// locker gives the lock back, so an abandoned flock never outlives its
+	// caller's interest in it.
+	var mu sync.Mutex
+	var lockErr error
+	locked, abandoned := false, false
+	release := func() { unlockFile(f); f.Close() }
+	timedOut, _ := Within(wait, func() error {
+		err := lockFile(f)
+		mu.Lock()
+		defer mu.Unlock()
+		lockErr, locked = err, err == nil
+		if abandoned {
+			if locked {
+				release()
+			} else {
+				f.Close()
+			}
+		}
+		return nil
+	})
 	if timedOut {
-		// The goroutine stays blocked; the process ends soon anyway.
-		return nil, ErrLockTimeout
+		mu.Lock()
+		defer mu.Unlock()
+		if !locked && lockErr == nil {
+			abandoned = true // the locker cleans up when flock returns
+			return nil, ErrLockTimeout
+		}
 	}
-	if err2 != nil {
+	if lockErr != nil {
 		f.Close()
-		return nil, err2
+		return nil, lockErr
 	}
-	return func() { unlockFile(f); f.Close() }, nil
+	return release, nil
 }
 
 // Within runs fn, giving up after wait: every blocking call tdjwt makes on
