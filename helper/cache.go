@@ -26,10 +26,10 @@ import (
 // 0600, owned by the user, never followed through a symlink, in a directory
 // whose ancestors no other user controls.
 
-// LockWait bounds how long a call waits for another process that is minting
+// lockWait bounds how long a call waits for another process that is minting
 // the same token; it exceeds the keychain timeout so that a slow keychain
 // does not make waiters mint too.
-const LockWait = 15 * time.Second
+const lockWait = 15 * time.Second
 
 const cacheVersion = 1
 
@@ -106,7 +106,7 @@ func (h *Helper) configID() string {
 // a minter writing its entry (after checking that the profile is still the
 // one it minted for) and logout or a re-login clearing them.
 func (h *Helper) profileLock(name string) (func(), error) {
-	return privfile.Lock(filepath.Join(h.CacheDir, name+".plock"), LockWait)
+	return privfile.Lock(filepath.Join(h.CacheDir, name+".plock"), lockWait)
 }
 
 // cached returns a cached token that stays valid for need, or mints one
@@ -142,7 +142,7 @@ func (h *Helper) cached(r TokenRequest, p *Profile, st settings, need time.Durat
 		}
 	}
 	start := time.Now()
-	unlock, err := privfile.Lock(base+".lock", LockWait)
+	unlock, err := privfile.Lock(base+".lock", lockWait)
 	if err != nil {
 		h.debugf("cache: no lock (%v); minting without it", err)
 	} else {
@@ -172,7 +172,7 @@ func (h *Helper) store(name, key, envID string, t Token) {
 		return
 	}
 	defer unlock()
-	cfg, err := LoadConfig(h.ConfigPath)
+	cfg, err := loadConfig(h.ConfigPath)
 	if err != nil {
 		h.debugf("cache: not written (%v)", err)
 		return
@@ -315,7 +315,7 @@ func (h *Helper) entries(profile string) []CacheEntry {
 	}
 	matches, _ := filepath.Glob(filepath.Join(h.CacheDir, pattern))
 	sort.Strings(matches)
-	cfg, cfgErr := LoadConfig(h.ConfigPath)
+	cfg, cfgErr := loadConfig(h.ConfigPath)
 	id := h.configID()
 	envID := keystore.EnvIdentity(h.Getenv)
 	var out []CacheEntry

@@ -107,7 +107,7 @@ func TestCacheCorruptEntriesAreReplaced(t *testing.T) {
 		os.WriteFile(path, []byte(bad), 0o600)
 		before := e.store.Gets
 		tok := e.token(t, TokenRequest{})
-		if e.store.Gets != before+1 || Verify(tok.Value.Reveal(), &testKey(t).PublicKey) != nil {
+		if e.store.Gets != before+1 || verifySignature(tok.Value.Reveal(), &testKey(t).PublicKey) != nil {
 			t.Fatalf("corrupt entry %q was served", bad)
 		}
 		if e.token(t, TokenRequest{}); e.store.Gets != before+1 {
@@ -172,7 +172,7 @@ func TestCacheUnusableDirStillYieldsTokens(t *testing.T) {
 	file := filepath.Join(e.dir, "afile")
 	os.WriteFile(file, nil, 0o600)
 	e.h.CacheDir = filepath.Join(file, "sub") // cannot be created
-	if tok := e.token(t, TokenRequest{}); Verify(tok.Value.Reveal(), &testKey(t).PublicKey) != nil {
+	if tok := e.token(t, TokenRequest{}); verifySignature(tok.Value.Reveal(), &testKey(t).PublicKey) != nil {
 		t.Fatal("bad token")
 	}
 }
@@ -264,7 +264,7 @@ func TestCacheWriteRemovesExpiredAndOrphanedEntries(t *testing.T) {
 	e.token(t, TokenRequest{Profile: "other"})
 	// An entry of a setting since changed (its key no longer comes out of
 	// the config) and an expired one.
-	cfg, _ := LoadConfig(e.h.ConfigPath)
+	cfg, _ := loadConfig(e.h.ConfigPath)
 	cfg.Profiles["default"].Issuer = "changed"
 	if err := cfg.Save(e.h.ConfigPath); err != nil {
 		t.Fatal(err)
@@ -295,7 +295,7 @@ func TestShortLifetimeMargin(t *testing.T) {
 	if _, err := Margin("31s", time.Minute); err == nil {
 		t.Fatal("a margin over half the lifetime was accepted")
 	}
-	if _, err := ParseLifetime("59"); err == nil {
+	if _, err := parseLifetime("59"); err == nil {
 		t.Fatal("a lifetime under a minute was accepted")
 	}
 }

@@ -66,8 +66,8 @@ func validProfileName(name string) bool {
 	return true
 }
 
-// CheckProfileName keeps names usable as keychain accounts and file names.
-func CheckProfileName(name string) error {
+// checkProfileName keeps names usable as keychain accounts and file names.
+func checkProfileName(name string) error {
 	if !validProfileName(name) {
 		return fail(CodeUsage, fmt.Sprintf("invalid profile name %q", clip(name)),
 			"use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit")
@@ -94,18 +94,18 @@ func ConfigPath(getenv func(string) string, userConfigDir func() (string, error)
 	return filepath.Join(d, "tdjwt", "config.toml"), nil
 }
 
-// MaxConfig bounds the config file: a hundred profiles fit in 64 KiB.
-const MaxConfig = 64 << 10
+// maxConfig bounds the config file: a hundred profiles fit in 64 KiB.
+const maxConfig = 64 << 10
 
 // maxNesting bounds arrays and inline tables in the config before the TOML
 // parser sees them: tdjwt's own config nests two deep, and a deeply nested
 // file makes the parser recurse until the stack overflows.
 const maxNesting = 8
 
-// LoadConfig reads the config file; a missing file is an empty config. A
+// loadConfig reads the config file; a missing file is an empty config. A
 // symlinked config (dotfile managers) is followed; whatever it leads to
 // must be a private regular file of at most MaxConfig bytes.
-func LoadConfig(path string) (*Config, error) {
+func loadConfig(path string) (*Config, error) {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if _, lerr := os.Lstat(path); lerr == nil {
@@ -122,21 +122,21 @@ func LoadConfig(path string) (*Config, error) {
 	if err := privfile.CheckReadable(fi); err != nil {
 		return nil, fail(CodeBadInput, "config "+path+": "+err.Error(), "fix it with: chmod 600 "+path)
 	}
-	data, _, err := privfile.Read(path, MaxConfig, true, nil)
+	data, _, err := privfile.Read(path, maxConfig, true, nil)
 	if err != nil {
 		return nil, fail(CodeBadInput, "cannot read config "+path+": "+err.Error(), "the config is a small text file written by tdjwt login; move this one away and log in again")
 	}
-	return ParseConfig(data, path)
+	return parseConfig(data, path)
 }
 
-// ParseConfig decodes the TOML config. Unknown keys are an error: a typo in
+// parseConfig decodes the TOML config. Unknown keys are an error: a typo in
 // a hand-edited setting must not be silently ignored.
-func ParseConfig(data []byte, path string) (*Config, error) {
+func parseConfig(data []byte, path string) (*Config, error) {
 	bad := func(msg string) error {
 		return fail(CodeBadInput, "config "+path+" "+msg, "fix the file, or move it away and run tdjwt login again")
 	}
-	if len(data) > MaxConfig {
-		return nil, bad(fmt.Sprintf("is larger than %d bytes", MaxConfig))
+	if len(data) > maxConfig {
+		return nil, bad(fmt.Sprintf("is larger than %d bytes", maxConfig))
 	}
 	if !utf8.Valid(data) {
 		line := 1 + bytes.Count(data[:invalidUTF8At(data)], []byte("\n"))
@@ -176,7 +176,7 @@ func ParseConfig(data []byte, path string) (*Config, error) {
 		c.Profiles = map[string]*Profile{}
 	}
 	for name, p := range c.Profiles {
-		if err := CheckProfileName(name); err != nil {
+		if err := checkProfileName(name); err != nil {
 			return nil, fail(CodeBadInput, "config "+path+": "+err.Error(), "rename the profile in the file")
 		}
 		if p == nil || md.Type("profiles", name) != "Hash" {
@@ -273,8 +273,8 @@ func (c *Config) Save(path string) error {
 	if err := toml.NewEncoder(&b).Encode(c); err != nil {
 		return fail(CodeInternal, "encoding config: "+err.Error(), "")
 	}
-	if b.Len() > MaxConfig {
-		return fail(CodeBadInput, fmt.Sprintf("the config would be larger than %d bytes", MaxConfig), "remove profiles you no longer use: tdjwt logout --profile NAME")
+	if b.Len() > maxConfig {
+		return fail(CodeBadInput, fmt.Sprintf("the config would be larger than %d bytes", maxConfig), "remove profiles you no longer use: tdjwt logout --profile NAME")
 	}
 	real, err := realPath(path)
 	if err != nil {
@@ -290,9 +290,9 @@ func (c *Config) Save(path string) error {
 	return nil
 }
 
-// ConfigLockWait bounds how long a command waits for another one that is
+// configLockWait bounds how long a command waits for another one that is
 // changing the config (a login stores secrets within the keychain bound).
-const ConfigLockWait = 30 * time.Second
+const configLockWait = 30 * time.Second
 
 // lockConfig serialises every read-modify-write of the config and of the
 // keystore items it describes: a lock file next to the (real) config.
@@ -306,7 +306,7 @@ func lockConfig(path string) (func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fail(CodeBadInput, "cannot create config directory: "+err.Error(), "check permissions of "+dir)
 	}
-	unlock, err := privfile.Lock(real+".lock", ConfigLockWait)
+	unlock, err := privfile.Lock(real+".lock", configLockWait)
 	if err != nil {
 		return nil, fail(CodeInternal, "cannot lock the config "+real+": "+err.Error(), "another tdjwt login or logout is running; try again when it has finished")
 	}

@@ -32,7 +32,7 @@ func failed(name string, err error) Check {
 // minted token, the cache directory and the clock. token is the minted
 // token, for an online check; nil when none could be made.
 func (h *Helper) Doctor(name string) (checks []Check, token *Token) {
-	cfg, err := LoadConfig(h.ConfigPath)
+	cfg, err := loadConfig(h.ConfigPath)
 	if err != nil {
 		return append(checks, failed("config", err)), nil
 	}
@@ -57,9 +57,9 @@ func (h *Helper) Doctor(name string) (checks []Check, token *Token) {
 	}
 	checks = append(checks, pass("keystore", fmt.Sprintf("%s reachable, secrets present and matching (%s)", store.Spec(), time.Since(start).Round(time.Millisecond))))
 	checks = append(checks, pass("key", fmt.Sprintf("RSA %d bits, kid %s, SHA-256 %s…", key.N.BitLen(), p.Kid, p.KeySHA256[:16])))
-	tok, exp, err := Mint(st.claims, key, pat, h.Now())
+	tok, exp, err := signToken(st.claims, key, pat, h.Now())
 	if err == nil {
-		err = Verify(tok.Reveal(), &key.PublicKey)
+		err = verifySignature(tok.Reveal(), &key.PublicKey)
 	}
 	if err != nil {
 		checks = append(checks, failed("token", err))

@@ -27,7 +27,7 @@ func FuzzLoadConfig(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c, err := LoadConfig(path)
+		c, err := loadConfig(path)
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Hint == "" {
@@ -36,7 +36,7 @@ func FuzzLoadConfig(f *testing.F) {
 			return
 		}
 		for name, p := range c.Profiles {
-			if CheckProfileName(name) != nil || p == nil {
+			if checkProfileName(name) != nil || p == nil {
 				t.Fatalf("accepted profile %q", name)
 			}
 			p.settings() // must not panic on any accepted value
@@ -52,7 +52,7 @@ func FuzzParseKeyPEM(f *testing.F) {
 	f.Add([]byte("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n"))
 	f.Add([]byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		k, err := ParseKeyPEM(data, "fuzz.pem")
+		k, err := parseKeyPEM(data, "fuzz.pem")
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Code != CodeBadInput || e.Hint == "" || strings.Contains(e.Msg, "BEGIN") {
@@ -60,7 +60,7 @@ func FuzzParseKeyPEM(f *testing.F) {
 			}
 			return
 		}
-		if k.N.BitLen() < MinKeyBits {
+		if k.N.BitLen() < minKeyBits {
 			t.Fatal("accepted a short key")
 		}
 	})

@@ -135,7 +135,7 @@ func TestLoginAndTokenClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(tok.Value.Reveal(), &testKey(t).PublicKey); err != nil {
+	if err := verifySignature(tok.Value.Reveal(), &testKey(t).PublicKey); err != nil {
 		t.Fatalf("signature: %v", err)
 	}
 	hdr, cl := decode(t, tok.Value.Reveal())
@@ -215,11 +215,11 @@ func TestKidFromPath(t *testing.T) {
 }
 
 func TestOrgFromBaseURL(t *testing.T) {
-	if org, err := OrgFromBaseURL("https://myorg.innovationlabs.teradata.com/api/x"); err != nil || org != "myorg" {
+	if org, err := orgFromBaseURL("https://myorg.innovationlabs.teradata.com/api/x"); err != nil || org != "myorg" {
 		t.Fatalf("%q %v", org, err)
 	}
 	for _, bad := range []string{"http://myorg.example.com", "https://", "myorg.example.com", "https://10.0.0.1/", "https://u:p@h.example.com", ":::"} {
-		if _, err := OrgFromBaseURL(bad); err == nil {
+		if _, err := orgFromBaseURL(bad); err == nil {
 			t.Errorf("%s accepted", bad)
 		}
 	}
@@ -227,12 +227,12 @@ func TestOrgFromBaseURL(t *testing.T) {
 
 func TestParseLifetime(t *testing.T) {
 	for in, want := range map[string]time.Duration{"1h": time.Hour, "3600": time.Hour, "90s": 90 * time.Second, "8760h": MaxLifetime, "31536000": MaxLifetime} {
-		if got, err := ParseLifetime(in); err != nil || got != want {
+		if got, err := parseLifetime(in); err != nil || got != want {
 			t.Errorf("%s: %v %v", in, got, err)
 		}
 	}
 	for _, bad := range []string{"0", "0s", "-1h", "8761h", "31536001", "abc", "", "1.5s", "99999999999999999999"} {
-		if _, err := ParseLifetime(bad); err == nil {
+		if _, err := parseLifetime(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
@@ -377,7 +377,7 @@ func TestItemMismatchAndDamage(t *testing.T) {
 	e := newEnv(t)
 	e.login(t, nil)
 	// Another login elsewhere replaced the item.
-	cfg, _ := LoadConfig(e.h.ConfigPath)
+	cfg, _ := loadConfig(e.h.ConfigPath)
 	other, _ := encodeItem("othergen", NewSecret("PATx"), testKey(t), "")
 	e.store.Set("default", other)
 	_, err := e.h.Token(TokenRequest{Profile: "default"})
@@ -441,13 +441,13 @@ func TestConfigErrors(t *testing.T) {
 		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_"))
 		os.WriteFile(p, []byte(c.data), c.mode)
 		os.Chmod(p, c.mode)
-		_, err := LoadConfig(p)
+		_, err := loadConfig(p)
 		var he *Error
 		if !errors.As(err, &he) || he.Code != CodeBadInput || he.Hint == "" {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if c, err := LoadConfig(filepath.Join(dir, "missing")); err != nil || len(c.Profiles) != 0 {
+	if c, err := loadConfig(filepath.Join(dir, "missing")); err != nil || len(c.Profiles) != 0 {
 		t.Fatalf("missing config: %v", err)
 	}
 }
@@ -483,7 +483,7 @@ func TestInspect(t *testing.T) {
 		}
 	}
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
-	if err := Verify(tok.Value.Reveal(), &other.PublicKey); err == nil {
+	if err := verifySignature(tok.Value.Reveal(), &other.PublicKey); err == nil {
 		t.Fatal("verified with the wrong key")
 	}
 }
@@ -493,7 +493,7 @@ func BenchmarkMint(b *testing.B) {
 	c := Claims{User: "u", Org: "o", OrgClaim: "org_id", Issuer: "tdjwt", Kid: "k", Lifetime: time.Hour, IssuedAt: IssuedAt{Backdate: time.Minute}}
 	now := time.Now()
 	for b.Loop() {
-		if _, _, err := Mint(c, k, NewSecret(testPAT), now); err != nil {
+		if _, _, err := signToken(c, k, NewSecret(testPAT), now); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -501,12 +501,12 @@ func BenchmarkMint(b *testing.B) {
 
 func TestProfileNames(t *testing.T) {
 	for _, ok := range []string{"default", "a", "prod-eu.1_x", strings.Repeat("a", 64), "9lives"} {
-		if CheckProfileName(ok) != nil {
+		if checkProfileName(ok) != nil {
 			t.Errorf("%q refused", ok)
 		}
 	}
 	for _, bad := range []string{"", "-a", ".a", "_a", "a b", "a/b", "../x", strings.Repeat("a", 65), "é", "a\n"} {
-		if CheckProfileName(bad) == nil {
+		if checkProfileName(bad) == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}
@@ -529,7 +529,7 @@ func TestRSA4096SplitsAcrossItemsUnderWindowsLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Verify(tok.Value.Reveal(), &big.PublicKey); err != nil {
+	if err := verifySignature(tok.Value.Reveal(), &big.PublicKey); err != nil {
 		t.Fatal(err)
 	}
 	// A re-login replaces the parts; the old ones are gone.

@@ -64,8 +64,8 @@ func Inspect(token string, now time.Time) (*Inspected, error) {
 	return &out, nil
 }
 
-// Verify checks the token's RS256 signature against an RSA public key.
-func Verify(token string, pub *rsa.PublicKey) error {
+// verifySignature checks the token's RS256 signature against an RSA public key.
+func verifySignature(token string, pub *rsa.PublicKey) error {
 	if _, err := jws.Verify([]byte(strings.TrimSpace(token)), jws.WithKey(jwa.RS256(), pub)); err != nil {
 		return fail(CodeBadInput, "the signature does not verify with this key", "check that the token was signed with this key (compare kid)")
 	}
@@ -75,7 +75,7 @@ func Verify(token string, pub *rsa.PublicKey) error {
 // VerifyWithPEMFile verifies token with the RSA key in a PEM file: a
 // private key, a public key (SPKI or PKCS#1) or a certificate.
 func VerifyWithPEMFile(token, path string) error {
-	data, _, err := privfile.Read(path, MaxPEMSize, true, nil)
+	data, _, err := privfile.Read(path, maxPEMSize, true, nil)
 	if err != nil {
 		return fail(CodeBadInput, "cannot read the key file: "+strings.TrimPrefix(err.Error(), "open "), "check the path given to --pem")
 	}
@@ -83,7 +83,7 @@ func VerifyWithPEMFile(token, path string) error {
 	if err != nil {
 		return err
 	}
-	return Verify(token, pub)
+	return verifySignature(token, pub)
 }
 
 // publicKeyPEM takes the RSA public key out of a public key, a certificate
@@ -106,7 +106,7 @@ func publicKeyPEM(data []byte, file string) (*rsa.PublicKey, error) {
 			k = c.PublicKey
 		}
 	default:
-		priv, perr := ParseKeyPEM(data, file)
+		priv, perr := parseKeyPEM(data, file)
 		if perr != nil {
 			return nil, perr
 		}

@@ -64,7 +64,7 @@ func decodeItem(data []byte, profile string) (gen string, pat Secret, key *rsa.P
 	if err != nil {
 		return "", Secret{}, nil, damaged("key not base64")
 	}
-	key, err = ParseKeyDER(der, false, "keystore item "+profile)
+	key, err = parseKeyDER(der, false, "keystore item "+profile)
 	if err != nil {
 		return "", Secret{}, nil, damaged("key does not parse")
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwt"
 )
 
-// Audience is the one audience VantageCloud Lake accepts for PAT tokens.
-const Audience = "td:service:authentication"
+// lakeAudience is the one audience VantageCloud Lake accepts for PAT tokens.
+const lakeAudience = "td:service:authentication"
 
 // Claims are a profile's token settings, parsed.
 type Claims struct {
@@ -19,15 +19,15 @@ type Claims struct {
 	IssuedAt                         IssuedAt
 }
 
-// Mint builds and signs the Lake PAT JWT (shared/REFERENCE.md section 1):
+// signToken builds and signs the Lake PAT JWT (shared/REFERENCE.md section 1):
 // header alg RS256, typ JWT, kid; claims aud, iss, multi-use, the org claim,
 // pat, sub, exp and (by policy) iat; nothing else. It returns the token and
 // its exp.
-func Mint(c Claims, key *rsa.PrivateKey, pat Secret, now time.Time) (Secret, time.Time, error) {
+func signToken(c Claims, key *rsa.PrivateKey, pat Secret, now time.Time) (Secret, time.Time, error) {
 	now = now.Truncate(time.Second)
 	exp := now.Add(c.Lifetime)
 	b := jwt.NewBuilder().
-		Audience([]string{Audience}).
+		Audience([]string{lakeAudience}).
 		Issuer(c.Issuer).
 		Claim("multi-use", true).
 		Claim(c.OrgClaim, c.Org).

@@ -15,16 +15,16 @@ import (
 	"strings"
 )
 
-// MinKeyBits is the smallest RSA key tdjwt accepts (PyJWT warns below it).
-const MinKeyBits = 2048
+// minKeyBits is the smallest RSA key tdjwt accepts (PyJWT warns below it).
+const minKeyBits = 2048
 
-// MaxPEMSize caps a key file read: an RSA-8192 PEM is under 7 KB.
-const MaxPEMSize = 64 << 10
+// maxPEMSize caps a key file read: an RSA-8192 PEM is under 7 KB.
+const maxPEMSize = 64 << 10
 
-// ParseKeyPEM accepts exactly one unencrypted RSA private key, PKCS#1 or
+// parseKeyPEM accepts exactly one unencrypted RSA private key, PKCS#1 or
 // PKCS#8, of at least MinKeyBits, and explains everything else. file names
 // the source in messages and hints.
-func ParseKeyPEM(data []byte, file string) (*rsa.PrivateKey, error) {
+func parseKeyPEM(data []byte, file string) (*rsa.PrivateKey, error) {
 	bad := func(msg, hint string) error { return fail(CodeBadInput, file+": "+msg, hint) }
 	block, rest := pem.Decode(data)
 	if block == nil {
@@ -54,11 +54,11 @@ func ParseKeyPEM(data []byte, file string) (*rsa.PrivateKey, error) {
 	if block.Headers["Proc-Type"] != "" || block.Headers["DEK-Info"] != "" {
 		return nil, bad("the key is encrypted with a passphrase", decryptHint(file))
 	}
-	return ParseKeyDER(block.Bytes, block.Type == "RSA PRIVATE KEY", file)
+	return parseKeyDER(block.Bytes, block.Type == "RSA PRIVATE KEY", file)
 }
 
-// ParseKeyDER parses a PKCS#8 (or, with pkcs1, PKCS#1) RSA key and checks it.
-func ParseKeyDER(der []byte, pkcs1 bool, file string) (*rsa.PrivateKey, error) {
+// parseKeyDER parses a PKCS#8 (or, with pkcs1, PKCS#1) RSA key and checks it.
+func parseKeyDER(der []byte, pkcs1 bool, file string) (*rsa.PrivateKey, error) {
 	bad := func(msg, hint string) error { return fail(CodeBadInput, file+": "+msg, hint) }
 	var key *rsa.PrivateKey
 	if pkcs1 {
@@ -78,8 +78,8 @@ func ParseKeyDER(der []byte, pkcs1 bool, file string) (*rsa.PrivateKey, error) {
 		}
 		key = rk
 	}
-	if bits := key.N.BitLen(); bits < MinKeyBits {
-		return nil, bad(fmt.Sprintf("the RSA key has %d bits; at least %d are needed", bits, MinKeyBits), "create a new key pair of 2048 bits or more in the Lake console")
+	if bits := key.N.BitLen(); bits < minKeyBits {
+		return nil, bad(fmt.Sprintf("the RSA key has %d bits; at least %d are needed", bits, minKeyBits), "create a new key pair of 2048 bits or more in the Lake console")
 	}
 	if err := key.Validate(); err != nil {
 		return nil, bad("the RSA key is inconsistent", "download the key again from the Lake console")
@@ -113,9 +113,9 @@ func KidFromPath(path string) string {
 	return base
 }
 
-// KeyFingerprint is the SHA-256 of the public key (SPKI DER), in hex: a
+// keyFingerprint is the SHA-256 of the public key (SPKI DER), in hex: a
 // non-secret name for the key.
-func KeyFingerprint(k *rsa.PrivateKey) string {
+func keyFingerprint(k *rsa.PrivateKey) string {
 	der, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
 	if err != nil {
 		return ""

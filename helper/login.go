@@ -38,7 +38,7 @@ type LoginRequest struct {
 // newProfile validates a login request into a profile and its secrets,
 // reading the PEM file; nothing is stored.
 func (h *Helper) newProfile(r *LoginRequest) (*Profile, *rsa.PrivateKey, error) {
-	if err := CheckProfileName(r.Profile); err != nil {
+	if err := checkProfileName(r.Profile); err != nil {
 		return nil, nil, err
 	}
 	spec, from := h.resolveKeystore(r.Keystore, "")
@@ -70,7 +70,7 @@ func (h *Helper) newProfile(r *LoginRequest) (*Profile, *rsa.PrivateKey, error) 
 	case r.Org != "":
 		p.Org = r.Org
 	case r.BaseURL != "":
-		org, err := OrgFromBaseURL(r.BaseURL)
+		org, err := orgFromBaseURL(r.BaseURL)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -132,7 +132,7 @@ func (h *Helper) newProfile(r *LoginRequest) (*Profile, *rsa.PrivateKey, error) 
 		}
 		key = k
 	}
-	p.KeySHA256 = KeyFingerprint(key)
+	p.KeySHA256 = keyFingerprint(key)
 	p.KeyBits = key.N.BitLen()
 	return p, key, nil
 }
@@ -160,7 +160,7 @@ func parseBaseURL(raw string) (base, account string, err error) {
 }
 
 func readKeyFile(path string) (*rsa.PrivateKey, error) {
-	data, _, err := privfile.Read(path, MaxPEMSize, true, nil)
+	data, _, err := privfile.Read(path, maxPEMSize, true, nil)
 	switch {
 	case errors.Is(err, privfile.ErrTooLarge):
 		return nil, fail(CodeBadInput, path+": too large for a private key", "give the .pem private key file")
@@ -172,7 +172,7 @@ func readKeyFile(path string) (*rsa.PrivateKey, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fail(CodeBadInput, path+": the file is empty", "give the .pem private key file downloaded from the Lake console")
 	}
-	return ParseKeyPEM(data, path)
+	return parseKeyPEM(data, path)
 }
 
 // Login validates everything, then, holding the config lock, stores the
@@ -190,7 +190,7 @@ func (h *Helper) Login(r LoginRequest) (*Profile, error) {
 		return nil, err
 	}
 	defer unlock()
-	cfg, err := LoadConfig(h.ConfigPath)
+	cfg, err := loadConfig(h.ConfigPath)
 	if err != nil {
 		return nil, err
 	}
@@ -323,7 +323,7 @@ func (h *Helper) deleteOwnItem(s keystore.Store, name string, p *Profile) error 
 // reports whether there was a profile. It is idempotent. The profile leaves
 // the config first, so that a token being signed meanwhile is not cached.
 func (h *Helper) Logout(name string) (bool, error) {
-	if err := CheckProfileName(name); err != nil {
+	if err := checkProfileName(name); err != nil {
 		return false, err
 	}
 	unlock, err := lockConfig(h.ConfigPath)
@@ -331,7 +331,7 @@ func (h *Helper) Logout(name string) (bool, error) {
 		return false, err
 	}
 	defer unlock()
-	cfg, err := LoadConfig(h.ConfigPath)
+	cfg, err := loadConfig(h.ConfigPath)
 	if err != nil {
 		return false, err
 	}
@@ -372,7 +372,7 @@ func (h *Helper) BindGitURL(name, rawURL string) (string, error) {
 		return "", err
 	}
 	defer unlock()
-	cfg, err := LoadConfig(h.ConfigPath)
+	cfg, err := loadConfig(h.ConfigPath)
 	if err != nil {
 		return "", err
 	}
@@ -436,7 +436,7 @@ func sameHost(a, b string) bool {
 // the named one if it is bound there; with no name, the one profile bound
 // there ("default" first). why says, for a debug line, why none answers.
 func (h *Helper) GitProfile(named, protocol, host, path string) (name, why string, err error) {
-	cfg, err := LoadConfig(h.ConfigPath)
+	cfg, err := loadConfig(h.ConfigPath)
 	if err != nil {
 		return "", "", err
 	}
@@ -481,7 +481,7 @@ type GitBinding struct {
 // GitBindings lists the URLs the git helper answers for: each profile's
 // base URL host and the URLs setup git bound to it.
 func (h *Helper) GitBindings() ([]GitBinding, error) {
-	cfg, err := LoadConfig(h.ConfigPath)
+	cfg, err := loadConfig(h.ConfigPath)
 	if err != nil {
 		return nil, err
 	}

@@ -16,11 +16,11 @@ type settings struct {
 
 // settings parses the profile's token settings.
 func (p *Profile) settings() (settings, error) {
-	lt, err := ParseLifetime(p.Lifetime)
+	lt, err := parseLifetime(p.Lifetime)
 	if err != nil {
 		return settings{}, err
 	}
-	iat, err := ParseIssuedAt(p.IssuedAt)
+	iat, err := parseIssuedAt(p.IssuedAt)
 	if err != nil {
 		return settings{}, err
 	}
@@ -39,10 +39,10 @@ func (p *Profile) settings() (settings, error) {
 
 // Profile returns the named profile.
 func (h *Helper) Profile(name string) (*Profile, error) {
-	if err := CheckProfileName(name); err != nil {
+	if err := checkProfileName(name); err != nil {
 		return nil, err
 	}
-	cfg, err := LoadConfig(h.ConfigPath)
+	cfg, err := loadConfig(h.ConfigPath)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,7 @@ type ProfileStatus struct {
 
 // Profiles lists the profiles and whether their secrets are in place.
 func (h *Helper) Profiles() ([]ProfileStatus, error) {
-	cfg, err := LoadConfig(h.ConfigPath)
+	cfg, err := loadConfig(h.ConfigPath)
 	if err != nil {
 		return nil, err
 	}

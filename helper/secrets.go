@@ -20,7 +20,7 @@ func (h *Helper) secrets(store keystore.Store, name string, p *Profile) (Secret,
 		if err != nil {
 			return Secret{}, nil, err
 		}
-		if KeyFingerprint(key) != p.KeySHA256 || patDigest(p.Generation, pat) != p.PATSHA256 {
+		if keyFingerprint(key) != p.KeySHA256 || patDigest(p.Generation, pat) != p.PATSHA256 {
 			return Secret{}, nil, fail(CodeNotConfigured, "the secrets in $"+keystore.EnvPAT+" and $"+keystore.EnvKey+" are not those profile "+name+" was logged in with",
 				"run tdjwt login --profile "+name+" --keystore env again")
 		}
@@ -39,7 +39,7 @@ func (h *Helper) secrets(store keystore.Store, name string, p *Profile) (Secret,
 	if err != nil {
 		return Secret{}, nil, err
 	}
-	if gen != p.Generation || KeyFingerprint(key) != p.KeySHA256 || patDigest(gen, pat) != p.PATSHA256 {
+	if gen != p.Generation || keyFingerprint(key) != p.KeySHA256 || patDigest(gen, pat) != p.PATSHA256 {
 		return Secret{}, nil, fail(CodeNotConfigured, "the keystore item of profile "+name+" belongs to another login than the config",
 			"run tdjwt login --profile "+name+" again (another config file, or a restore, may have replaced it)")
 	}
@@ -56,7 +56,7 @@ func envSecrets(store keystore.Store) (Secret, *rsa.PrivateKey, error) {
 	if err != nil {
 		return Secret{}, nil, AsError(err)
 	}
-	key, err := ParseKeyPEM(pemText, "$"+keystore.EnvKey)
+	key, err := parseKeyPEM(pemText, "$"+keystore.EnvKey)
 	if err != nil {
 		return Secret{}, nil, err
 	}

@@ -22,9 +22,9 @@ const (
 	MinLifetime = 60 * time.Second
 )
 
-// ParseLifetime accepts a Go duration ("1h", "90m") or plain seconds
+// parseLifetime accepts a Go duration ("1h", "90m") or plain seconds
 // ("3600"), more than zero and at most one year.
-func ParseLifetime(s string) (time.Duration, error) {
+func parseLifetime(s string) (time.Duration, error) {
 	d, err := ParseDuration(s)
 	if err != nil {
 		return 0, fail(CodeUsage, fmt.Sprintf("lifetime %q is not a duration", clip(s)), "write e.g. 1h, 30m or 3600 (seconds)")
@@ -57,8 +57,8 @@ type IssuedAt struct {
 	Backdate time.Duration
 }
 
-// ParseIssuedAt parses the issued_at setting.
-func ParseIssuedAt(s string) (IssuedAt, error) {
+// parseIssuedAt parses the issued_at setting.
+func parseIssuedAt(s string) (IssuedAt, error) {
 	switch s {
 	case "now":
 		return IssuedAt{}, nil
@@ -91,9 +91,9 @@ func Margin(setting string, lifetime time.Duration) (time.Duration, error) {
 	return d, nil
 }
 
-// OrgFromBaseURL is Teradata's default organisation: the first DNS label of
+// orgFromBaseURL is Teradata's default organisation: the first DNS label of
 // the console or API host (https://myorg.innovationlabs.teradata.com -> myorg).
-func OrgFromBaseURL(raw string) (string, error) {
+func orgFromBaseURL(raw string) (string, error) {
 	u, err := CheckBaseURL(raw)
 	if err != nil {
 		return "", err

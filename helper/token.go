@@ -68,7 +68,7 @@ func (h *Helper) mint(name string, p *Profile, spec, from string, st settings) (
 		return Token{}, blame(err, from)
 	}
 	start = time.Now()
-	tok, exp, err := Mint(st.claims, key, pat, h.Now())
+	tok, exp, err := signToken(st.claims, key, pat, h.Now())
 	h.debugf("signed a token for profile %s, kid %s, exp %s (%s)", name, st.claims.Kid, exp.UTC().Format(time.RFC3339), time.Since(start).Round(time.Microsecond))
 	if err != nil {
 		return Token{}, err
