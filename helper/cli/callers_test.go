@@ -7,7 +7,6 @@ package cli_test
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -81,52 +80,6 @@ func decodeExec(t *testing.T, r result) execCredential {
 		t.Fatalf("exec fields: %s %s", ec.Kind, ec.Status.ExpirationTimestamp)
 	}
 	return ec
-}
-
-// TestReadmePythonExample runs the README's Python block with Debian's
-// python3 against the built binary; only teradataml.set_auth_token is a
-// stub, and the token it receives is verified with PyJWT.
-func TestReadmePythonExample(t *testing.T) {
-	needPython(t)
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile("(?s)<!-- python-example -->\\s*```python\n(.*?)```").FindSubmatch(readme)
-	if m == nil {
-		t.Fatal("README has no python-example block")
-	}
-	e := newEnv(t)
-	e.fileLogin("lake")
-	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "teradataml"), 0o755)
-	os.WriteFile(filepath.Join(dir, "teradataml", "__init__.py"), []byte(
-		"calls = []\ndef set_auth_token(base_url=None, auth_token=None, **kw):\n    calls.append((base_url, auth_token))\n    return True\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "example.py"), m[1], 0o644)
-	os.WriteFile(filepath.Join(dir, "harness.py"), []byte(`
-import json, sys, teradataml, example
-example.connect("https://myorg.innovationlabs.teradata.com", profile="lake")
-base_url, token = teradataml.calls[0]
-assert base_url == "https://myorg.innovationlabs.teradata.com"
-try:
-    example.lake_token(profile="nope")
-    raise SystemExit("no exception for an unknown profile")
-except example.TdjwtError as e:
-    assert e.code == "not_configured", e.code
-    assert "nope" in e.message
-print(token)
-`), 0o644)
-	cmd := exec.Command(pyBin, filepath.Join(dir, "harness.py"))
-	cmd.Env = e.environ("PYTHONPATH=" + dir)
-	out, err := cmd.Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = strings.ReplaceAll(string(ee.Stderr), e2ePAT, "[pat]")
-		}
-		t.Fatalf("python example: %v\n%s", err, stderr)
-	}
-	verify(t, strings.TrimSpace(string(out)), defaultSpec())
 }
 
 func keys(m map[string]string) []string {
