@@ -196,3 +196,9 @@ func mustRead(t testing.TB, p string) []byte {
 	}
 	return b
 }
+
+// fileLogin logs in profile with a file keystore (no keychain needed).
+func (e *env) fileLogin(profile string, extra ...string) {
+	e.t.Helper()
+	e.login(profile, append([]string{"--keystore", "file:" + filepath.Join(e.home, "secrets")}, extra...)...)
+}

@@ -2,21 +2,19 @@
 
 package cli_test
 
-// End-to-end tests of the edges: where a token may go, profiles that must
-// not be lost or broken, inputs that must not hang tdjwt, and a CLI a
-// newcomer cannot misuse. Each reproduces a defect found by trying tdjwt
-// as a new user and as an adversary would.
+// End-to-end tests of the edges that need many real processes at once or
+// a process held open: parallel logins, a logout racing token calls, a
+// stopped keychain, a git request that never ends. (The other edges are
+// scripts in testdata/script.) Each reproduces a defect found by trying
+// tdjwt as an adversary would.
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,44 +23,6 @@ import (
 	"testing"
 	"time"
 )
-
-// recorder is a plain-http server on 127.0.0.1 that asks for credentials
-// and records every Authorization header it is sent.
-func recorder(t *testing.T) (*httptest.Server, func() []string) {
-	var mu sync.Mutex
-	var auths []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		auths = append(auths, r.Header.Get("Authorization"))
-		mu.Unlock()
-		w.Header().Set("WWW-Authenticate", `Basic realm="x"`)
-		w.WriteHeader(http.StatusUnauthorized)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]string(nil), auths...)
-	}
-}
-
-// otherUsersDir makes a 0777 directory owned by another user (nobody).
-func otherUsersDir(t *testing.T) string {
-	if os.Geteuid() != 0 {
-		need(t, "root, to make a directory owned by another user", false)
-	}
-	d := filepath.Join(t.TempDir(), "theirs")
-	if err := os.Mkdir(d, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(d, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(d, 65534, 65534); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
 
 func runAll(n int, f func(i int)) {
 	var wg sync.WaitGroup
@@ -181,43 +141,6 @@ func TestLoginAgainstAStoppedKeyringHasOneBound(t *testing.T) {
 	if d := time.Since(start); d > 3500*time.Millisecond {
 		t.Fatalf("login took %v with a 2s bound", d)
 	}
-}
-
-// runBounded runs tdjwt with a deadline: a hang is a failure, not a stuck
-// test.
-func (e *env) runBounded(d time.Duration, extraEnv []string, args ...string) (result, time.Duration) {
-	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = e.environ(extraEnv...)
-	cmd.Dir = e.home
-	cmd.Stdin = strings.NewReader(e2ePAT + "\n")
-	var so, se strings.Builder
-	cmd.Stdout, cmd.Stderr = &so, &se
-	start := time.Now()
-	err := cmd.Run()
-	took := time.Since(start)
-	if ctx.Err() != nil {
-		e.t.Fatalf("tdjwt %v hung (killed after %v)", args, d)
-	}
-	r := result{so.String(), se.String(), 0}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	}
-	checkNoLeak(e.t, strings.Join(args, " "), r.stdout+r.stderr)
-	return r, took
-}
-
-func sparse(t *testing.T, path string, size int64) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
 }
 
 func TestGitRequestWithoutEndIsBounded(t *testing.T) {
