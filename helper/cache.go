@@ -31,7 +31,7 @@ import (
 // does not make waiters mint too.
 const lockWait = 15 * time.Second
 
-const cacheVersion = 1
+const cacheVersion = 2
 
 // maxEntry bounds a cache entry read: a token is 1-2 KB.
 const maxEntry = 64 << 10
@@ -64,16 +64,20 @@ func CacheDir(getenv func(string) string, userCacheDir func() (string, error)) (
 	return "", nil
 }
 
-// cacheKey covers every input of the token: a changed setting, a new login,
-// a rotated key or PAT never finds an old entry.
-func cacheKey(name string, p *Profile, envID string) string {
-	h := sha256.New()
-	for _, s := range []string{"tdjwt cache v1", name, p.User, p.Org, p.OrgClaim, p.Issuer, p.Kid, p.Lifetime, p.IssuedAt,
-		p.Generation, p.KeySHA256, p.PATSHA256, envID} {
-		io.WriteString(h, s)
-		h.Write([]byte{0})
+// cacheKey names a profile's entry: a digest of the config file's bytes,
+// the profile and what the env keystore holds now. Every input of a token is
+// in the config (claim settings, the login's generation, the key's and the
+// PAT's fingerprints) or in the environment, so a re-login, a changed
+// setting or a rotated secret never finds an old entry; and a hit needs no
+// TOML parse, only the bytes. Any edit of the config misses once.
+func (h *Helper) cacheKey(profile string, config []byte) string {
+	d := sha256.New()
+	for _, s := range []string{"tdjwt cache v2", profile, keystore.EnvIdentity(h.Getenv)} {
+		io.WriteString(d, s)
+		d.Write([]byte{0})
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	d.Write(config)
+	return hex.EncodeToString(d.Sum(nil))
 }
 
 // entryName is "<profile>-<32 hex>": the profile in the name lets clear and
@@ -90,6 +94,11 @@ type cacheEntry struct {
 	Config string `json:"config,omitempty"`
 	Exp    int64  `json:"exp"`
 	Token  string `json:"token"`
+	// What a hit answers and checks without the profile's settings.
+	User     string `json:"user"`
+	Margin   int64  `json:"margin"`   // seconds
+	Lifetime int64  `json:"lifetime"` // seconds
+	Backdate int64  `json:"backdate"` // seconds: iat's tolerance for a clock ahead
 }
 
 // configID names the config file in entries: a digest of its absolute path.
@@ -109,38 +118,36 @@ func (h *Helper) profileLock(name string) (func(), error) {
 	return privfile.Lock(filepath.Join(h.CacheDir, name+".plock"), lockWait)
 }
 
-// cached returns a cached token that stays valid for need, or mints one
-// under a per-entry lock so that parallel callers mint once.
-// envID, when not empty, keys the entry by the secrets the env keystore
-// holds now.
-func (h *Helper) cached(r TokenRequest, p *Profile, st settings, need time.Duration, envID string, mint func() (Token, error)) (Token, error) {
-	if err := h.cacheDirOK(true); err != nil {
-		h.debugf("cache: unusable (%v); minting without it", err)
-		return mint()
+// hit returns the entry at key when it answers r: valid for max(its
+// margin, r.MinValid) more, and not signed in the future.
+func (h *Helper) hit(r TokenRequest, key, when string) (Token, bool) {
+	path := filepath.Join(h.CacheDir, entryName(r.Profile, key)+".json")
+	e, why := readEntry(path, key)
+	now := h.Now()
+	need := time.Duration(max(e.Margin, 0)) * time.Second
+	need = max(need, r.MinValid)
+	switch {
+	case why != "":
+	case r.MinValid >= time.Duration(e.Lifetime)*time.Second:
+		why = "--min-valid is not shorter than the lifetime"
+	case !now.Add(need).Before(time.Unix(e.Exp, 0)):
+		why = fmt.Sprintf("expires in %s, need %s", time.Unix(e.Exp, 0).Sub(now).Round(time.Second), need)
+	default:
+		why = fromTheFuture(e, now)
 	}
-	key := cacheKey(r.Profile, p, envID)
+	if why != "" {
+		h.debugf("cache: miss %s (%s)", when, why)
+		return Token{}, false
+	}
+	h.debugf("cache: hit %s, %s (exp in %s)", when, path, time.Unix(e.Exp, 0).Sub(now).Round(time.Second))
+	return Token{Value: NewSecret(e.Token), Expiry: time.Unix(e.Exp, 0), Margin: time.Duration(e.Margin) * time.Second, Profile: r.Profile, User: e.User}, true
+}
+
+// cached mints under a per-entry lock, so that parallel callers mint once:
+// the first signs and writes the entry, the others find it once they hold
+// the lock.
+func (h *Helper) cached(r TokenRequest, key string, st settings, mint func() (Token, error)) (Token, error) {
 	base := filepath.Join(h.CacheDir, entryName(r.Profile, key))
-	hit := func(when string) (Token, bool) {
-		e, why := readEntry(base+".json", key)
-		now := h.Now()
-		if why == "" && !now.Add(need).Before(time.Unix(e.Exp, 0)) {
-			why = fmt.Sprintf("expires in %s, need %s", time.Unix(e.Exp, 0).Sub(now).Round(time.Second), need)
-		}
-		if why == "" {
-			why = fromTheFuture(e, st, now)
-		}
-		if why != "" {
-			h.debugf("cache: miss %s (%s)", when, why)
-			return Token{}, false
-		}
-		h.debugf("cache: hit %s, %s (exp in %s)", when, base+".json", time.Unix(e.Exp, 0).Sub(now).Round(time.Second))
-		return Token{Value: NewSecret(e.Token), Expiry: time.Unix(e.Exp, 0), Margin: st.margin, Profile: r.Profile, User: p.User}, true
-	}
-	if !r.ForceRefresh {
-		if t, ok := hit("before lock"); ok {
-			return t, nil
-		}
-	}
 	start := time.Now()
 	unlock, err := privfile.Lock(base+".lock", lockWait)
 	if err != nil {
@@ -149,7 +156,7 @@ func (h *Helper) cached(r TokenRequest, p *Profile, st settings, need time.Durat
 		defer unlock()
 		h.debugf("cache: lock held after %s", time.Since(start).Round(time.Microsecond))
 		if !r.ForceRefresh {
-			if t, ok := hit("after lock"); ok {
+			if t, ok := h.hit(r, key, "after lock"); ok {
 				return t, nil
 			}
 		}
@@ -158,34 +165,37 @@ func (h *Helper) cached(r TokenRequest, p *Profile, st settings, need time.Durat
 	if err != nil {
 		return t, err
 	}
-	h.store(r.Profile, key, envID, t)
+	h.store(r.Profile, key, st, t)
 	return t, nil
 }
 
-// store writes a freshly minted token, unless the profile changed or went
-// away (a logout, a re-login) while it was minted, and removes the
-// profile's expired and orphaned entries: they hold the PAT.
-func (h *Helper) store(name, key, envID string, t Token) {
+// store writes a freshly minted token, unless the config changed (a logout,
+// a re-login, an edit) while it was signed, and removes the profile's
+// expired and orphaned entries: they hold the PAT.
+func (h *Helper) store(name, key string, st settings, t Token) {
 	unlock, err := h.profileLock(name)
 	if err != nil {
 		h.debugf("cache: not written (%v)", err)
 		return
 	}
 	defer unlock()
-	cfg, err := loadConfig(h.ConfigPath)
+	data, err := readConfig(h.ConfigPath)
 	if err != nil {
 		h.debugf("cache: not written (%v)", err)
 		return
 	}
-	if p := cfg.Profiles[name]; p == nil || cacheKey(name, p, envID) != key {
-		h.debugf("cache: not written: profile %s changed while the token was signed", name)
+	if h.cacheKey(name, data) != key {
+		h.debugf("cache: not written: the config changed while the token was signed")
 		return
 	}
-	data, _ := json.Marshal(cacheEntry{V: cacheVersion, Profile: name, Key: key, Config: h.configID(), Exp: t.Expiry.Unix(), Token: t.Value.Reveal()})
-	if err := privfile.WriteAtomic(filepath.Join(h.CacheDir, entryName(name, key)+".json"), data); err != nil {
+	e := cacheEntry{V: cacheVersion, Profile: name, Key: key, Config: h.configID(), Exp: t.Expiry.Unix(), Token: t.Value.Reveal(),
+		User: t.User, Margin: int64(st.margin / time.Second), Lifetime: int64(st.claims.Lifetime / time.Second),
+		Backdate: int64(st.claims.IssuedAt.Backdate / time.Second)}
+	out, _ := json.Marshal(e)
+	if err := privfile.WriteAtomic(filepath.Join(h.CacheDir, entryName(name, key)+".json"), out); err != nil {
 		h.debugf("cache: not written (%v)", err)
 	}
-	for _, e := range h.entries(name) {
+	for _, e := range h.entries(name, data) {
 		if e.State == StateExpired || e.State == StateOrphaned {
 			if os.Remove(e.Path) == nil {
 				os.Remove(strings.TrimSuffix(e.Path, ".json") + ".lock")
@@ -198,9 +208,8 @@ func (h *Helper) store(name, key, envID string, t Token) {
 // fromTheFuture says why a token minted while the clock ran ahead must not
 // be served now that it is right: its iat or nbf (or, with no iat, the time
 // it was signed) lies ahead of now by more than the profile's backdate.
-func fromTheFuture(e cacheEntry, st settings, now time.Time) string {
-	limit := now.Add(st.claims.IssuedAt.Backdate).Unix()
-	if signed := e.Exp - int64(st.claims.Lifetime/time.Second); signed > now.Unix() {
+func fromTheFuture(e cacheEntry, now time.Time) string {
+	if signed := e.Exp - e.Lifetime; signed > now.Unix() {
 		return fmt.Sprintf("signed %ds in the future (the clock was ahead)", signed-now.Unix())
 	}
 	parts := strings.Split(e.Token, ".")
@@ -209,6 +218,7 @@ func fromTheFuture(e cacheEntry, st settings, now time.Time) string {
 	if err != nil || json.Unmarshal(raw, &c) != nil {
 		return "damaged token"
 	}
+	limit := now.Unix() + e.Backdate
 	for _, v := range []*int64{c.Iat, c.Nbf} {
 		if v != nil && *v > limit {
 			return fmt.Sprintf("iat or nbf %ds in the future (the clock was ahead)", *v-now.Unix())
@@ -246,7 +256,7 @@ func loadEntry(path string) (cacheEntry, fs.FileInfo, error) {
 	if json.Unmarshal(data, &e) != nil {
 		return e, fi, errors.New("corrupt entry")
 	}
-	if e.V != cacheVersion || e.Exp <= 0 || strings.Count(e.Token, ".") != 2 {
+	if e.V != cacheVersion || e.Exp <= 0 || e.Lifetime <= 0 || strings.Count(e.Token, ".") != 2 {
 		return e, fi, errors.New("damaged entry")
 	}
 	return e, fi, nil
@@ -303,21 +313,23 @@ func (h *Helper) CacheList(profile string) ([]CacheEntry, error) {
 		}
 		return nil, fail(CodeBadInput, "cache directory "+h.CacheDir+": "+err.Error(), "remove it by hand (rm -r "+h.CacheDir+") or point TDJWT_CACHE_DIR at a private directory of yours")
 	}
-	return h.entries(profile), nil
+	data, err := readConfig(h.ConfigPath)
+	if err != nil {
+		data = nil // entries then show as orphaned or valid by what can be told
+	}
+	return h.entries(profile, data), nil
 }
 
-// entries lists and classifies the entries of profile ("" for all). An
-// entry is orphaned when the config it came from no longer yields its key.
-func (h *Helper) entries(profile string) []CacheEntry {
+// entries lists and classifies the entries of profile ("" for all): an
+// entry of this config whose key the config no longer yields is orphaned.
+func (h *Helper) entries(profile string, config []byte) []CacheEntry {
 	pattern := "*.json"
 	if profile != "" {
 		pattern = profile + "-*.json"
 	}
 	matches, _ := filepath.Glob(filepath.Join(h.CacheDir, pattern))
 	sort.Strings(matches)
-	cfg, cfgErr := loadConfig(h.ConfigPath)
 	id := h.configID()
-	envID := keystore.EnvIdentity(h.Getenv)
 	var out []CacheEntry
 	for _, m := range matches {
 		name, ok := entryProfile(strings.TrimSuffix(filepath.Base(m), ".json"))
@@ -325,21 +337,17 @@ func (h *Helper) entries(profile string) []CacheEntry {
 			continue
 		}
 		ce := CacheEntry{Profile: name, Path: m, State: StateUnreadable}
-		e, _, err := loadEntry(m)
-		if err == nil {
+		if e, _, err := loadEntry(m); err == nil {
 			ce.Expiry = time.Unix(e.Exp, 0)
 			switch {
 			case !h.Now().Before(ce.Expiry):
 				ce.State = StateExpired
-			case e.Config != "" && e.Config != id:
+			case e.Config != id:
 				ce.State = StateOther
-			case cfgErr != nil:
-				ce.State = StateValid // cannot tell; never delete on a guess
+			case e.Key == h.cacheKey(name, config):
+				ce.State = StateValid
 			default:
 				ce.State = StateOrphaned
-				if p := cfg.Profiles[name]; p != nil && (e.Key == cacheKey(name, p, "") || e.Key == cacheKey(name, p, envID)) {
-					ce.State = StateValid
-				}
 			}
 		}
 		out = append(out, ce)

@@ -60,27 +60,30 @@ func TestCacheValidityAndMargin(t *testing.T) {
 }
 
 func TestCacheKeyCoversEveryInput(t *testing.T) {
-	base := Profile{User: "u", Org: "o", OrgClaim: "org_id", Issuer: "i", Kid: "k", Lifetime: "1h", IssuedAt: "60s", Generation: "g", KeySHA256: "ks", PATSHA256: "ps"}
-	seen := map[string]string{cacheKey("default", &base, ""): "base", cacheKey("other", &base, ""): "name"}
-	if len(seen) != 2 {
-		t.Fatal("profile name not in the key")
+	e := cacheEnv(t)
+	data, err := readConfig(e.h.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
 	}
-	fields := []*string{&base.User, &base.Org, &base.OrgClaim, &base.Issuer, &base.Kid, &base.Lifetime, &base.IssuedAt, &base.Generation, &base.KeySHA256, &base.PATSHA256}
-	for i, f := range fields {
-		old := *f
-		*f = old + "x"
-		k := cacheKey("default", &base, "")
-		if prev, dup := seen[k]; dup {
-			t.Fatalf("field %d does not change the key (same as %s)", i, prev)
+	base := e.h.cacheKey("default", data)
+	if e.h.cacheKey("other", data) == base {
+		t.Fatal("the profile name is not in the key")
+	}
+	// Every field of the profile lives in the config's bytes: any change of
+	// any byte is another key.
+	for i := range data {
+		changed := append([]byte(nil), data...)
+		changed[i] ^= 1
+		if e.h.cacheKey("default", changed) == base {
+			t.Fatalf("byte %d of the config does not change the key", i)
 		}
-		seen[k] = "field"
-		*f = old
 	}
-	if cacheKey("default", &base, "e1") == cacheKey("default", &base, "e2") {
-		t.Fatal("the env digest does not change the key")
+	e.env["TDJWT_PAT"] = "PATrotated"
+	if e.h.cacheKey("default", data) == base {
+		t.Fatal("the env keystore's secrets do not change the key")
 	}
-	if strings.Contains(cacheKey("default", &base, ""), "ps") {
-		t.Fatal("key holds an input verbatim")
+	if strings.Contains(base, "alice") {
+		t.Fatal("the key holds an input verbatim")
 	}
 }
 

@@ -106,27 +106,33 @@ const maxNesting = 8
 // symlinked config (dotfile managers) is followed; whatever it leads to
 // must be a private regular file of at most MaxConfig bytes.
 func loadConfig(path string) (*Config, error) {
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	data, err := readConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseConfig(data, path)
+}
+
+// readConfig returns the config file's bytes (nil for a missing file),
+// opened without blocking and checked: a private regular file of at most
+// maxConfig bytes.
+func readConfig(path string) ([]byte, error) {
+	data, fi, err := privfile.Read(path, maxConfig, true, nil)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		if _, lerr := os.Lstat(path); lerr == nil {
 			return nil, fail(CodeBadInput, "config "+path+" is a symbolic link to nothing", "fix or remove the link")
 		}
-		return &Config{Profiles: map[string]*Profile{}}, nil
-	}
-	if err != nil {
-		return nil, fail(CodeBadInput, "cannot read config "+path+": "+err.Error(), "check the file's permissions")
-	}
-	if !fi.Mode().IsRegular() {
+		return nil, nil
+	case errors.Is(err, privfile.ErrNotRegular):
 		return nil, fail(CodeBadInput, "config "+path+" is not a regular file", "remove it and run tdjwt login again")
+	case err != nil:
+		return nil, fail(CodeBadInput, "cannot read config "+path+": "+err.Error(), "the config is a small text file written by tdjwt login; move this one away and log in again")
 	}
 	if err := privfile.CheckReadable(fi); err != nil {
 		return nil, fail(CodeBadInput, "config "+path+": "+err.Error(), "fix it with: chmod 600 "+path)
 	}
-	data, _, err := privfile.Read(path, maxConfig, true, nil)
-	if err != nil {
-		return nil, fail(CodeBadInput, "cannot read config "+path+": "+err.Error(), "the config is a small text file written by tdjwt login; move this one away and log in again")
-	}
-	return parseConfig(data, path)
+	return data, nil
 }
 
 // parseConfig decodes the TOML config. Unknown keys are an error: a typo in

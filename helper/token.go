@@ -3,8 +3,6 @@ package helper
 import (
 	"fmt"
 	"time"
-
-	"tdjwt/keystore"
 )
 
 // TokenRequest asks for a token of a profile.
@@ -28,9 +26,37 @@ type Token struct {
 }
 
 // Token returns a token for the profile: from the cache when one there stays
-// valid long enough, else freshly signed with the keystore's secrets.
+// valid long enough, else freshly signed with the keystore's secrets. A hit
+// reads the config's bytes and one entry, and parses neither the config nor
+// anything else.
 func (h *Helper) Token(r TokenRequest) (Token, error) {
-	p, err := h.Profile(r.Profile)
+	if err := checkProfileName(r.Profile); err != nil {
+		return Token{}, err
+	}
+	data, err := readConfig(h.ConfigPath)
+	if err != nil {
+		return Token{}, err
+	}
+	cache := !r.NoCache && h.CacheDir != ""
+	var key string
+	if cache {
+		if err := h.cacheDirOK(true); err != nil {
+			h.debugf("cache: unusable (%v); minting without it", err)
+			cache = false
+		} else {
+			key = h.cacheKey(r.Profile, data)
+			if !r.ForceRefresh {
+				if t, ok := h.hit(r, key, "before lock"); ok {
+					return t, nil
+				}
+			}
+		}
+	}
+	cfg, err := parseConfig(data, h.ConfigPath)
+	if err != nil {
+		return Token{}, err
+	}
+	p, err := cfg.profile(r.Profile)
 	if err != nil {
 		return Token{}, err
 	}
@@ -43,17 +69,11 @@ func (h *Helper) Token(r TokenRequest) (Token, error) {
 	}
 	spec, from := h.resolveKeystore(r.Keystore, p.Keystore)
 	mint := func() (Token, error) { return h.mint(r.Profile, p, spec, from, st) }
-	if r.NoCache || (p.Cache != nil && !*p.Cache) || h.CacheDir == "" {
+	if !cache || (p.Cache != nil && !*p.Cache) {
 		h.debugf("cache: off")
 		return mint()
 	}
-	// The env keystore's secrets can change without a login: key the cache
-	// by a digest of what the environment holds now.
-	envID := ""
-	if spec == "env" {
-		envID = keystore.EnvIdentity(h.Getenv)
-	}
-	return h.cached(r, p, st, max(st.margin, r.MinValid), envID, mint)
+	return h.cached(r, key, st, mint)
 }
 
 func (h *Helper) mint(name string, p *Profile, spec, from string, st settings) (Token, error) {
