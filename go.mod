@@ -3,8 +3,8 @@ module tdjwt
 go 1.25.0
 
 require (
-	github.com/BurntSushi/toml v1.6.0
 	github.com/lestrrat-go/jwx/v3 v3.4.0
+	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/zalando/go-keyring v0.2.8
 	golang.org/x/sys v0.47.0

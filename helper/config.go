@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/BurntSushi/toml"
+	"github.com/pelletier/go-toml/v2"
 
 	"tdjwt/keystore/privfile"
 )
@@ -152,31 +152,31 @@ func parseConfig(data []byte, path string) (*Config, error) {
 		return nil, bad(fmt.Sprintf("nests arrays or tables more than %d deep (line %d)", maxNesting, line))
 	}
 	var c Config
-	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&c)
-	if err != nil {
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		var unknown *toml.StrictMissingError
+		if errors.As(err, &unknown) {
+			keys := make([]string, 0, len(unknown.Errors))
+			for i, e := range unknown.Errors {
+				if i == 5 {
+					keys = append(keys, "...")
+					break
+				}
+				keys = append(keys, strconv.Quote(clip(strings.Join(e.Key(), "."))))
+			}
+			return nil, fail(CodeBadInput, "config "+path+" has unknown settings: "+strings.Join(keys, ", "), "remove or correct them (see README, \"The config file\")")
+		}
 		msg := err.Error()
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			msg = fmt.Sprintf("line %d: %s", pe.Position.Line, pe.Message)
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, _ := de.Position()
+			msg = fmt.Sprintf("line %d: %s", row, de.Error())
 		}
 		if len(msg) > 240 { // the config holds no secrets; keep the line readable
 			msg = msg[:240] + "..."
 		}
 		return nil, bad("is not valid TOML: " + msg)
-	}
-	if md.IsDefined("profiles") && md.Type("profiles") != "Hash" {
-		return nil, fail(CodeBadInput, "config "+path+": profiles must be a table", "write each profile as [profiles.NAME]")
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		keys := make([]string, 0, len(und))
-		for i, k := range und {
-			if i == 5 {
-				keys = append(keys, "...")
-				break
-			}
-			keys = append(keys, strconv.Quote(clip(k.String())))
-		}
-		return nil, fail(CodeBadInput, "config "+path+" has unknown settings: "+strings.Join(keys, ", "), "remove or correct them (see README, \"The config file\")")
 	}
 	if c.Profiles == nil {
 		c.Profiles = map[string]*Profile{}
@@ -185,7 +185,7 @@ func parseConfig(data []byte, path string) (*Config, error) {
 		if err := checkProfileName(name); err != nil {
 			return nil, fail(CodeBadInput, "config "+path+": "+err.Error(), "rename the profile in the file")
 		}
-		if p == nil || md.Type("profiles", name) != "Hash" {
+		if p == nil {
 			return nil, fail(CodeBadInput, "config "+path+": profile "+name+" is empty", "run tdjwt login --profile "+name+" again")
 		}
 		if err := p.validate(); err != nil {
@@ -276,7 +276,9 @@ func realPath(path string) (string, error) {
 func (c *Config) Save(path string) error {
 	var b bytes.Buffer
 	b.WriteString("# tdjwt settings: written by tdjwt login. No secrets here: the key and\n# the PAT are in the keystore each profile names.\n\n")
-	if err := toml.NewEncoder(&b).Encode(c); err != nil {
+	enc := toml.NewEncoder(&b)
+	enc.SetIndentTables(true)
+	if err := enc.Encode(c); err != nil {
 		return fail(CodeInternal, "encoding config: "+err.Error(), "")
 	}
 	if b.Len() > maxConfig {
