@@ -99,6 +99,8 @@ type cacheEntry struct {
 	Margin   int64  `json:"margin"`   // seconds
 	Lifetime int64  `json:"lifetime"` // seconds
 	Backdate int64  `json:"backdate"` // seconds: iat's tolerance for a clock ahead
+	// GitURLs are the URLs the git helper answers for with this profile.
+	GitURLs []string `json:"git_urls,omitempty"`
 }
 
 // configID names the config file in entries: a digest of its absolute path.
@@ -120,7 +122,7 @@ func (h *Helper) profileLock(name string) (func(), error) {
 
 // hit returns the entry at key when it answers r: valid for max(its
 // margin, r.MinValid) more, and not signed in the future.
-func (h *Helper) hit(r TokenRequest, key, when string) (Token, bool) {
+func (h *Helper) hit(r TokenRequest, key, when string) (Token, cacheEntry, bool) {
 	path := filepath.Join(h.CacheDir, entryName(r.Profile, key)+".json")
 	e, why := readEntry(path, key)
 	now := h.Now()
@@ -137,16 +139,16 @@ func (h *Helper) hit(r TokenRequest, key, when string) (Token, bool) {
 	}
 	if why != "" {
 		h.debugf("cache: miss %s (%s)", when, why)
-		return Token{}, false
+		return Token{}, e, false
 	}
 	h.debugf("cache: hit %s, %s (exp in %s)", when, path, time.Unix(e.Exp, 0).Sub(now).Round(time.Second))
-	return Token{Value: NewSecret(e.Token), Expiry: time.Unix(e.Exp, 0), Margin: time.Duration(e.Margin) * time.Second, Profile: r.Profile, User: e.User}, true
+	return Token{Value: NewSecret(e.Token), Expiry: time.Unix(e.Exp, 0), Margin: time.Duration(e.Margin) * time.Second, Profile: r.Profile, User: e.User}, e, true
 }
 
 // cached mints under a per-entry lock, so that parallel callers mint once:
 // the first signs and writes the entry, the others find it once they hold
 // the lock.
-func (h *Helper) cached(r TokenRequest, key string, st settings, mint func() (Token, error)) (Token, error) {
+func (h *Helper) cached(r TokenRequest, key string, p *Profile, st settings, mint func() (Token, error)) (Token, error) {
 	base := filepath.Join(h.CacheDir, entryName(r.Profile, key))
 	start := time.Now()
 	unlock, err := privfile.Lock(base+".lock", lockWait)
@@ -156,7 +158,7 @@ func (h *Helper) cached(r TokenRequest, key string, st settings, mint func() (To
 		defer unlock()
 		h.debugf("cache: lock held after %s", time.Since(start).Round(time.Microsecond))
 		if !r.ForceRefresh {
-			if t, ok := h.hit(r, key, "after lock"); ok {
+			if t, _, ok := h.hit(r, key, "after lock"); ok {
 				return t, nil
 			}
 		}
@@ -165,14 +167,14 @@ func (h *Helper) cached(r TokenRequest, key string, st settings, mint func() (To
 	if err != nil {
 		return t, err
 	}
-	h.store(r.Profile, key, st, t)
+	h.store(r.Profile, key, p, st, t)
 	return t, nil
 }
 
 // store writes a freshly minted token, unless the config changed (a logout,
 // a re-login, an edit) while it was signed, and removes the profile's
 // expired and orphaned entries: they hold the PAT.
-func (h *Helper) store(name, key string, st settings, t Token) {
+func (h *Helper) store(name, key string, p *Profile, st settings, t Token) {
 	unlock, err := h.profileLock(name)
 	if err != nil {
 		h.debugf("cache: not written (%v)", err)
@@ -191,6 +193,9 @@ func (h *Helper) store(name, key string, st settings, t Token) {
 	e := cacheEntry{V: cacheVersion, Profile: name, Key: key, Config: h.configID(), Exp: t.Expiry.Unix(), Token: t.Value.Reveal(),
 		User: t.User, Margin: int64(st.margin / time.Second), Lifetime: int64(st.claims.Lifetime / time.Second),
 		Backdate: int64(st.claims.IssuedAt.Backdate / time.Second)}
+	for _, u := range p.gitURLs() {
+		e.GitURLs = append(e.GitURLs, u.String())
+	}
 	out, _ := json.Marshal(e)
 	if err := privfile.WriteAtomic(filepath.Join(h.CacheDir, entryName(name, key)+".json"), out); err != nil {
 		h.debugf("cache: not written (%v)", err)

@@ -411,20 +411,53 @@ func (p *Profile) gitURLs() []*url.URL {
 // over https, for a host it is bound to and, when both name a path, under
 // the bound path.
 func (p *Profile) answersGit(protocol, host, path string) bool {
+	return boundTo(p.gitURLs(), protocol, host, path)
+}
+
+func boundTo(urls []*url.URL, protocol, host, path string) bool {
 	if protocol != "https" || host == "" {
 		return false
 	}
-	for _, u := range p.gitURLs() {
+	path = strings.Trim(path, "/")
+	for _, u := range urls {
 		if !sameHost(u.Host, host) {
 			continue
 		}
 		bound := strings.Trim(u.Path, "/")
-		path = strings.Trim(path, "/")
 		if bound == "" || path == "" || path == bound || strings.HasPrefix(path, bound+"/") {
 			return true
 		}
 	}
 	return false
+}
+
+// GitToken answers git's get for protocol://host/path with the profile
+// named in the helper entry: from a cache entry of that profile, whose
+// bound URLs it carries, with no TOML parse; else through GitProfile and
+// Token. name is "" (and why says why) when tdjwt does not answer.
+func (h *Helper) GitToken(named, protocol, host, path string) (t Token, name, why string, err error) {
+	if named != "" && protocol == "https" && h.CacheDir != "" && checkProfileName(named) == nil && h.cacheDirOK(false) == nil {
+		if data, err := readConfig(h.ConfigPath); err == nil {
+			r := TokenRequest{Profile: named}
+			if t, e, ok := h.hit(r, h.cacheKey(named, data), "for git"); ok {
+				var urls []*url.URL
+				for _, raw := range e.GitURLs {
+					if u, err := url.Parse(raw); err == nil {
+						urls = append(urls, u)
+					}
+				}
+				if boundTo(urls, protocol, host, path) {
+					return t, named, "", nil
+				}
+			}
+		}
+	}
+	name, why, err = h.GitProfile(named, protocol, host, path)
+	if err != nil || name == "" {
+		return Token{}, name, why, err
+	}
+	t, err = h.Token(TokenRequest{Profile: name})
+	return t, name, "", err
 }
 
 func sameHost(a, b string) bool {

@@ -46,7 +46,7 @@ func (h *Helper) Token(r TokenRequest) (Token, error) {
 		} else {
 			key = h.cacheKey(r.Profile, data)
 			if !r.ForceRefresh {
-				if t, ok := h.hit(r, key, "before lock"); ok {
+				if t, _, ok := h.hit(r, key, "before lock"); ok {
 					return t, nil
 				}
 			}
@@ -73,7 +73,7 @@ func (h *Helper) Token(r TokenRequest) (Token, error) {
 		h.debugf("cache: off")
 		return mint()
 	}
-	return h.cached(r, key, st, mint)
+	return h.cached(r, key, p, st, mint)
 }
 
 func (h *Helper) mint(name string, p *Profile, spec, from string, st settings) (Token, error) {

@@ -51,7 +51,17 @@ func (c *cli) git(action string, args []string) error {
 			proto, host, path = u.Scheme, u.Host, u.Path
 		}
 	}
-	name, why, err := h.GitProfile(c.explicitProfile(), proto, host, path)
+	if action == "erase" {
+		name, why, err := h.GitProfile(c.explicitProfile(), proto, host, path)
+		if err != nil || name == "" {
+			c.debugf("git: not answering: %s", why)
+			return err
+		}
+		n, err := h.ClearCache(name)
+		c.debugf("git erase: dropped %d cached tokens of profile %s", n, name)
+		return err
+	}
+	t, name, why, err := h.GitToken(c.explicitProfile(), proto, host, path)
 	if err != nil {
 		return err
 	}
@@ -60,15 +70,6 @@ func (c *cli) git(action string, args []string) error {
 		return nil
 	}
 	c.debugf("git: profile %s answers for %s://%s", name, proto, clip(host))
-	if action == "erase" {
-		n, err := h.ClearCache(name)
-		c.debugf("git erase: dropped %d cached tokens of profile %s", n, name)
-		return err
-	}
-	t, err := c.mint(helper.TokenRequest{Profile: name})
-	if err != nil {
-		return err
-	}
 	var out bytes.Buffer
 	err = protocol.WriteGitCredential(&out, protocol.GitCredential{
 		Username: t.User,
