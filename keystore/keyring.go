@@ -30,6 +30,7 @@ type Keyring struct {
 	// limit is the largest value stored in one item; 0 means no limit.
 	limit  int
 	getenv func(string) string
+	reader reader // what reads keep between calls (Linux: one session)
 }
 
 // osItemLimit: Windows' Credential Manager refuses blobs over 2,560 bytes;
@@ -81,15 +82,15 @@ func newKeyring(getenv func(string) string) (*Keyring, error) {
 func (k *Keyring) Spec() string { return "keyring" }
 
 func (k *Keyring) Get(item string) ([]byte, error) {
-	var v string
+	var v []byte
 	err := k.call("read", item, func() (err error) {
-		v, err = keyring.Get(Service, item)
+		v, err = k.read(item)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return []byte(v), nil
+	return v, nil
 }
 
 func (k *Keyring) Set(item string, value []byte) error {
