@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"tdjwt/helper/cli"
 	"testing"
 	"time"
 )
@@ -93,6 +94,35 @@ func BenchmarkProcess(b *testing.B) {
 		}
 		if i > 1 {
 			b.ReportMetric(float64(median[i])/float64(median[1]), v.name+"/version")
+		}
+	}
+}
+
+// BenchmarkHitInProcess is a cache hit's own work, from the end of package
+// initialisation to the answer: cli.Run for `tdjwt token` in this process,
+// as main runs it, with no process start or exit.
+func BenchmarkHitInProcess(b *testing.B) {
+	e := newEnv(b)
+	e.fileLogin("default")
+	if r := e.run("", nil, "token"); r.code != 0 {
+		b.Fatal(r.stderr)
+	}
+	env := map[string]string{}
+	for _, kv := range e.environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	var out bytes.Buffer
+	p := &cli.Process{
+		Args: []string{"tdjwt", "token"}, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out,
+		Getenv: func(k string) string { return env[k] }, Environ: func() []string { return e.environ() }, Now: time.Now,
+		Command: exec.Command, Executable: os.Executable,
+		UserConfigDir: os.UserConfigDir, UserCacheDir: os.UserCacheDir,
+	}
+	for b.Loop() {
+		out.Reset()
+		if err := cli.Run(p); err != nil || out.Len() < 100 {
+			b.Fatalf("%v: %d bytes", err, out.Len())
 		}
 	}
 }
