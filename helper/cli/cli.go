@@ -7,6 +7,7 @@ import (
 	"io"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -67,8 +68,6 @@ Every command takes -h. The profile is --profile, else $TDJWT_PROFILE, else
 Exit codes: 0 ok, 1 internal, 2 usage, 3 not configured, 4 keystore
 unavailable, 5 bad key or input.
 `
-
-var verbs = []string{"login", "token", "exec", "get", "store", "erase", "inspect", "profiles", "logout", "setup", "cache", "doctor", "version", "help"}
 
 // cli is one invocation: the process, the helper and the flags every
 // command shares.
@@ -132,7 +131,7 @@ func (c *cli) run() error {
 		return c.flagError(pre, err, "tdjwt [--profile NAME] [--debug] COMMAND ...")
 	}
 	if *showVersion {
-		return c.version()
+		return c.version(nil)
 	}
 	args = pre.Args()
 	verb := ""
@@ -145,52 +144,58 @@ func (c *cli) run() error {
 	return c.dispatch(verb, args)
 }
 
+// commands maps each verb to its command; every command has one shape.
+var commands = map[string]func(*cli, []string) error{
+	"login":    (*cli).login,
+	"token":    (*cli).token,
+	"exec":     (*cli).exec,
+	"get":      func(c *cli, args []string) error { return c.git("get", args) },
+	"store":    func(c *cli, args []string) error { return c.git("store", args) },
+	"erase":    func(c *cli, args []string) error { return c.git("erase", args) },
+	"inspect":  (*cli).inspect,
+	"profiles": (*cli).profiles,
+	"logout":   (*cli).logout,
+	"setup":    (*cli).setup,
+	"cache":    (*cli).cache,
+	"doctor":   (*cli).doctor,
+	"version":  (*cli).version,
+	// help: see dispatch (it looks commands up itself)
+}
+
 func (c *cli) dispatch(verb string, args []string) error {
-	switch verb {
-	case "login":
-		return c.login(args)
-	case "token":
-		return c.token(args)
-	case "exec":
-		return c.exec(args)
-	case "get", "store", "erase":
-		return c.git(verb, args)
-	case "inspect":
-		return c.inspect(args)
-	case "profiles":
-		return c.profiles(args)
-	case "logout":
-		return c.logout(args)
-	case "setup":
-		return c.setup(args)
-	case "cache":
-		return c.cache(args)
-	case "doctor":
-		return c.doctor(args)
-	case "version":
-		return c.version()
-	case "help":
-		if len(args) == 0 {
-			fmt.Fprint(c.Stdout, usageText)
-			return nil
-		}
-		if args[0] == "help" || args[0] == "version" {
-			fmt.Fprint(c.Stdout, usageText)
-			return nil
-		}
-		if !contains(verbs, args[0]) {
-			return c.unknownVerb(args[0])
-		}
-		return c.dispatch(args[0], append(args[1:len(args):len(args)], "-h"))
-	case "":
+	if verb == "" {
 		fmt.Fprint(c.Stderr, usageText)
 		return usage("no command given", "run tdjwt help, or tdjwt help COMMAND")
 	}
-	return c.unknownVerb(verb)
+	if verb == "help" {
+		return c.help(args)
+	}
+	cmd, ok := commands[verb]
+	if !ok {
+		return c.unknownVerb(verb)
+	}
+	return cmd(c, args)
+}
+
+// help prints the usage, or a command's own (tdjwt help token).
+func (c *cli) help(args []string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "version" {
+		fmt.Fprint(c.Stdout, usageText)
+		return nil
+	}
+	if _, ok := commands[args[0]]; !ok {
+		return c.unknownVerb(args[0])
+	}
+	return c.dispatch(args[0], append(args[1:len(args):len(args)], "-h"))
 }
 
 func (c *cli) unknownVerb(verb string) error {
 	hint := "run tdjwt help to see the commands"
+	verbs := []string{"help"}
+	for v := range commands {
+		verbs = append(verbs, v)
+	}
+	sort.Strings(verbs)
 	if near := nearest(verb, verbs); near != "" {
 		hint = "did you mean tdjwt " + near + "? (tdjwt help lists the commands)"
 	}

@@ -46,17 +46,19 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// knownProfile resolves the profile name and checks that it exists.
-func (c *cli) knownProfile() (string, error) {
-	name := c.profileName("")
+// knownProfile resolves the profile name, checks that it exists, and
+// finds this binary's path for the configuration that setup prints.
+func (c *cli) knownProfile() (name, self string, err error) {
+	name = c.profileName("")
 	h, err := c.helper()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if _, err := h.Profile(name); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return name, nil
+	self, err = c.self()
+	return name, self, err
 }
 
 func (c *cli) setupGit(args []string) error {
@@ -76,11 +78,7 @@ func (c *cli) setupGit(args []string) error {
 	if _, err := helper.CheckBaseURL(*rawURL); err != nil {
 		return err
 	}
-	name, err := c.knownProfile()
-	if err != nil {
-		return err
-	}
-	self, err := c.self()
+	name, self, err := c.knownProfile()
 	if err != nil {
 		return err
 	}
@@ -121,11 +119,7 @@ func (c *cli) setupKubeconfig(args []string) error {
 	if len(pos) > 0 {
 		return usage("setup kubeconfig takes no arguments", "")
 	}
-	name, err := c.knownProfile()
-	if err != nil {
-		return err
-	}
-	self, err := c.self()
+	name, self, err := c.knownProfile()
 	if err != nil {
 		return err
 	}

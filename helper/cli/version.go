@@ -5,7 +5,7 @@ import (
 	"runtime/debug"
 )
 
-func (c *cli) version() error {
+func (c *cli) version([]string) error {
 	_, err := fmt.Fprintln(c.Stdout, "tdjwt", buildVersion(c.Version))
 	return err
 }
