@@ -96,9 +96,9 @@ type cacheEntry struct {
 	Token  string `json:"token"`
 	// What a hit answers and checks without the profile's settings.
 	User     string `json:"user"`
-	Margin   int64  `json:"margin"`   // seconds
-	Lifetime int64  `json:"lifetime"` // seconds
-	Backdate int64  `json:"backdate"` // seconds: iat's tolerance for a clock ahead
+	MarginMS int64  `json:"margin_ms"` // lifetime/10 may be a fraction of a second
+	Lifetime int64  `json:"lifetime"`  // seconds
+	Backdate int64  `json:"backdate"`  // seconds: iat's tolerance for a clock ahead
 	// GitURLs are the URLs the git helper answers for with this profile.
 	GitURLs []string `json:"git_urls,omitempty"`
 }
@@ -126,7 +126,7 @@ func (h *Helper) hit(r TokenRequest, key, when string) (Token, cacheEntry, bool)
 	path := filepath.Join(h.CacheDir, entryName(r.Profile, key)+".json")
 	e, why := readEntry(path, key)
 	now := h.Now()
-	need := time.Duration(max(e.Margin, 0)) * time.Second
+	need := time.Duration(max(e.MarginMS, 0)) * time.Millisecond
 	need = max(need, r.MinValid)
 	switch {
 	case why != "":
@@ -142,7 +142,7 @@ func (h *Helper) hit(r TokenRequest, key, when string) (Token, cacheEntry, bool)
 		return Token{}, e, false
 	}
 	h.debugf("cache: hit %s, %s (exp in %s)", when, path, time.Unix(e.Exp, 0).Sub(now).Round(time.Second))
-	return Token{Value: NewSecret(e.Token), Expiry: time.Unix(e.Exp, 0), Margin: time.Duration(e.Margin) * time.Second, Profile: r.Profile, User: e.User}, e, true
+	return Token{Value: NewSecret(e.Token), Expiry: time.Unix(e.Exp, 0), Margin: time.Duration(e.MarginMS) * time.Millisecond, Profile: r.Profile, User: e.User}, e, true
 }
 
 // cached mints under a per-entry lock, so that parallel callers mint once:
@@ -191,7 +191,7 @@ func (h *Helper) store(name, key string, p *Profile, st settings, t Token) {
 		return
 	}
 	e := cacheEntry{V: cacheVersion, Profile: name, Key: key, Config: h.configID(), Exp: t.Expiry.Unix(), Token: t.Value.Reveal(),
-		User: t.User, Margin: int64(st.margin / time.Second), Lifetime: int64(st.claims.Lifetime / time.Second),
+		User: t.User, MarginMS: st.margin.Milliseconds(), Lifetime: int64(st.claims.Lifetime / time.Second),
 		Backdate: int64(st.claims.IssuedAt.Backdate / time.Second)}
 	for _, u := range p.gitURLs() {
 		e.GitURLs = append(e.GitURLs, u.String())

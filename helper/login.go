@@ -320,8 +320,7 @@ func (h *Helper) deleteOwnItem(s keystore.Store, name string, p *Profile) error 
 }
 
 // Logout removes the profile's secrets, settings and cached tokens, and
-// reports whether there was a profile. It is idempotent. The profile leaves
-// the config first, so that a token being signed meanwhile is not cached.
+// reports whether there was a profile. It is idempotent.
 func (h *Helper) Logout(name string) (bool, error) {
 	if err := checkProfileName(name); err != nil {
 		return false, err
@@ -346,15 +345,19 @@ func (h *Helper) Logout(name string) (bool, error) {
 	if err != nil {
 		return false, AsError(err)
 	}
+	// The secrets first: if they cannot go, nothing changes. Then the
+	// profile, then its cached tokens under the profile's lock: a token
+	// signed meanwhile is either removed here or, once the config no longer
+	// names the profile, never written.
+	if err := h.deleteOwnItem(store, name, p); err != nil {
+		return false, err
+	}
 	delete(cfg.Profiles, name)
 	if err := cfg.Save(h.ConfigPath); err != nil {
 		return false, err
 	}
 	if _, err := h.ClearCache(name); err != nil {
 		return true, err
-	}
-	if err := h.deleteOwnItem(store, name, p); err != nil {
-		return true, AsError(err).with("profile "+name+" is removed from the config, but its secrets are not: ", "remove them by hand (secret-tool clear service tdjwt username "+name+", or the file in the file keystore)")
 	}
 	return true, nil
 }
