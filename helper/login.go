@@ -185,15 +185,11 @@ func (h *Helper) Login(r LoginRequest) (*Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	unlock, err := lockConfig(h.ConfigPath)
+	cfg, unlock, err := h.lockedConfig()
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	cfg, err := loadConfig(h.ConfigPath)
-	if err != nil {
-		return nil, err
-	}
 	_, from := h.resolveKeystore(r.Keystore, "")
 	store, err := h.openStore(p.Keystore, from)
 	if err != nil {
@@ -242,6 +238,21 @@ func (h *Helper) Login(r LoginRequest) (*Profile, error) {
 	deleteParts(store, itemParts(previous))
 	h.dropOld(r.Profile, old, p)
 	return p, nil
+}
+
+// lockedConfig takes the config lock and reads the config under it, for a
+// read-modify-write; the caller calls unlock when done.
+func (h *Helper) lockedConfig() (*Config, func(), error) {
+	unlock, err := lockConfig(h.ConfigPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := loadConfig(h.ConfigPath)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return cfg, unlock, nil
 }
 
 func (h *Helper) absConfig() string {
@@ -325,15 +336,11 @@ func (h *Helper) Logout(name string) (bool, error) {
 	if err := checkProfileName(name); err != nil {
 		return false, err
 	}
-	unlock, err := lockConfig(h.ConfigPath)
+	cfg, unlock, err := h.lockedConfig()
 	if err != nil {
 		return false, err
 	}
 	defer unlock()
-	cfg, err := loadConfig(h.ConfigPath)
-	if err != nil {
-		return false, err
-	}
 	p := cfg.Profiles[name]
 	if p == nil {
 		if _, err := h.ClearCache(name); err != nil {
@@ -370,15 +377,11 @@ func (h *Helper) BindGitURL(name, rawURL string) (string, error) {
 		return "", err
 	}
 	norm := "https://" + strings.ToLower(u.Host) + strings.TrimSuffix(u.EscapedPath(), "/")
-	unlock, err := lockConfig(h.ConfigPath)
+	cfg, unlock, err := h.lockedConfig()
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	cfg, err := loadConfig(h.ConfigPath)
-	if err != nil {
-		return "", err
-	}
 	p, err := cfg.profile(name)
 	if err != nil {
 		return "", err

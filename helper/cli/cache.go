@@ -23,12 +23,8 @@ func (c *cli) cache(args []string) error {
 		}
 		return usage(fmt.Sprintf("cache %q: use list or clear", clip(sub)), hint)
 	}
-	pos, err := c.parse(fs, args[1:])
-	if err != nil {
+	if err := c.parseNoArgs(fs, args[1:], "cache "+sub+" takes no arguments"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usage("cache "+sub+" takes no arguments", "")
 	}
 	h, err := c.helper()
 	if err != nil {

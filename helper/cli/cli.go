@@ -287,6 +287,16 @@ func (c *cli) parse(cmd *command, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses a verb that takes flags only; msg says so when
+// arguments come anyway.
+func (c *cli) parseNoArgs(cmd *command, args []string, msg string) error {
+	pos, err := c.parse(cmd, args)
+	if err == nil && len(pos) > 0 {
+		err = usage(msg, "")
+	}
+	return err
+}
+
 // flagError rewrites Go's flag messages ("flag provided but not defined:
 // -pem-file") in tdjwt's terms: the flag with two dashes, the nearest known
 // flag, and the verb's usage line.

@@ -21,12 +21,8 @@ import (
 func (c *cli) doctor(args []string) error {
 	fs := c.flags("doctor", "doctor [--profile NAME] [--online]", true)
 	online := fs.Bool("online", false, "also send a token to the profile's account URL (https only) and compare clocks")
-	pos, err := c.parse(fs, args)
-	if err != nil {
+	if err := c.parseNoArgs(fs, args, "doctor takes no arguments"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usage("doctor takes no arguments", "")
 	}
 	h, err := c.helper()
 	if err != nil {

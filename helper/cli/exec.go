@@ -12,12 +12,8 @@ func (c *cli) exec(args []string) error {
 	fs := c.flags("exec", "exec [--profile NAME] [--api-version V]", true)
 	apiVersion := fs.String("api-version", "", "answer this `version` when the caller sends no request (default "+protocol.ExecV1+")")
 	keystoreSpec := fs.String("keystore", "", "read the secrets from this keystore instead of the profile's")
-	pos, err := c.parse(fs, args)
-	if err != nil {
+	if err := c.parseNoArgs(fs, args, "exec takes no arguments"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usage("exec takes no arguments", "")
 	}
 	if *apiVersion != "" && !protocol.SupportedExecVersion(*apiVersion) {
 		return usage(fmt.Sprintf("--api-version %q: use %s or %s", clip(*apiVersion), protocol.ExecV1, protocol.ExecV1beta1), "")

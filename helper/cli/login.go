@@ -24,12 +24,8 @@ func (c *cli) login(args []string) error {
 	fs.StringVar(&r.Keystore, "keystore", "", "where secrets go: keyring (default), file:DIR, or env (read $TDJWT_PAT and $TDJWT_PRIVATE_KEY)")
 	fs.BoolVar(&r.NoCache, "no-cache", false, "never cache this profile's tokens on disk")
 	fs.BoolVar(&r.Replace, "replace", false, "replace keystore secrets of this profile name that another config's login wrote")
-	pos, err := c.parse(fs, args)
-	if err != nil {
+	if err := c.parseNoArgs(fs, args, "login takes no arguments (the PAT is read from stdin, never from the command line)"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usage("login takes no arguments (the PAT is read from stdin, never from the command line)", "")
 	}
 	r.Profile = c.profileName("")
 	h, err := c.helper()
@@ -86,12 +82,8 @@ func (c *cli) readPAT(profile string) (helper.Secret, error) {
 
 func (c *cli) logout(args []string) error {
 	fs := c.flags("logout", "logout --profile NAME", true)
-	pos, err := c.parse(fs, args)
-	if err != nil {
+	if err := c.parseNoArgs(fs, args, "logout takes no arguments"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usage("logout takes no arguments", "")
 	}
 	name := c.profileName("")
 	h, err := c.helper()

@@ -7,12 +7,8 @@ import (
 
 func (c *cli) profiles(args []string) error {
 	fs := c.flags("profiles", "profiles", false)
-	pos, err := c.parse(fs, args)
-	if err != nil {
+	if err := c.parseNoArgs(fs, args, "profiles takes no arguments"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usage("profiles takes no arguments", "")
 	}
 	h, err := c.helper()
 	if err != nil {

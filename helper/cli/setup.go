@@ -65,12 +65,8 @@ func (c *cli) setupGit(args []string) error {
 	fs := c.flags("setup git", "setup git --profile NAME --url URL [--apply]", true)
 	rawURL := fs.String("url", "", "the https `URL` git should use tdjwt for, e.g. https://acme.example.com")
 	apply := fs.Bool("apply", false, "write the entry with git config --global instead of printing it")
-	pos, err := c.parse(fs, args)
-	if err != nil {
+	if err := c.parseNoArgs(fs, args, "setup git takes no arguments"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usage("setup git takes no arguments", "")
 	}
 	if *rawURL == "" {
 		return usage("--url is required", "")
@@ -112,12 +108,8 @@ func (c *cli) setupGit(args []string) error {
 
 func (c *cli) setupKubeconfig(args []string) error {
 	fs := c.flags("setup kubeconfig", "setup kubeconfig --profile NAME", true)
-	pos, err := c.parse(fs, args)
-	if err != nil {
+	if err := c.parseNoArgs(fs, args, "setup kubeconfig takes no arguments"); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usage("setup kubeconfig takes no arguments", "")
 	}
 	name, self, err := c.knownProfile()
 	if err != nil {
